@@ -1,0 +1,247 @@
+// The one place that touches the Bridge.NET object model of the official Kusto.Language
+// (@kusto/language-service-next). Everything leaving this module is plain data.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { TABLE_COLUMNS } from './tables.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Any = any;
+
+export interface KqlColumn {
+  name: string;
+  type: string;
+}
+
+export interface KqlDiagnostic {
+  start: number;
+  length: number;
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface TableRef {
+  name: string;
+  start: number;
+  length: number;
+}
+
+export interface Analysis {
+  diagnostics: KqlDiagnostic[];
+  /** Output columns of the query, or null when it does not end in a tabular expression. */
+  columns: KqlColumn[] | null;
+  /** Database tables read, by name, in order of first reference. */
+  tables: string[];
+  /** Every reference to a database table by name (not through table()). */
+  tableRefs: TableRef[];
+  callsIngestionTime: boolean;
+  /** Literal aliases passed to _GetWatchlist(). */
+  watchlists: string[];
+}
+
+/** Names of the tables and watchlists the analyzer knows; columns are "Name:type" pairs. */
+export interface SchemaEnv {
+  tables?: Record<string, KqlColumn[]>;
+  /** Watchlist alias -> its CSV column names (all string). */
+  watchlists?: Record<string, string[]>;
+}
+
+let K: Any;
+let B: Any;
+
+function load(): Any {
+  if (K) return K;
+  const req = createRequire(import.meta.url);
+  const dir = dirname(req.resolve('@kusto/language-service-next/package.json'));
+  req(join(dir, 'bridge.min.js'));
+  req(join(dir, 'Kusto.Language.Bridge.min.js'));
+  const g = globalThis as Any;
+  K = g.Kusto.Language;
+  B = g.Bridge;
+  return K;
+}
+
+const list = (l: Any): Any[] => (l ? B.toArray(l) : []);
+
+/** Columns every Log Analytics table has beyond its documented schema. */
+const HIDDEN_COLUMNS: KqlColumn[] = [
+  { name: '_ItemId', type: 'string' },
+  { name: '_TimeReceived', type: 'datetime' },
+];
+
+export function builtinTables(): Record<string, KqlColumn[]> {
+  const out: Record<string, KqlColumn[]> = {};
+  for (const [name, spec] of Object.entries(TABLE_COLUMNS)) {
+    const cols = spec.split(' ').map((p) => {
+      const i = p.lastIndexOf(':');
+      return { name: p.slice(0, i), type: p.slice(i + 1) };
+    });
+    for (const h of HIDDEN_COLUMNS) if (!cols.some((c) => c.name === h.name)) cols.push(h);
+    out[name] = cols;
+  }
+  return out;
+}
+
+/** Columns _GetWatchlist() returns besides the watchlist's own. */
+export const WATCHLIST_SYSTEM_COLUMNS: KqlColumn[] = [
+  { name: '_DTItemId', type: 'string' },
+  { name: 'LastUpdatedTimeUTC', type: 'datetime' },
+  { name: 'SearchKey', type: 'string' },
+];
+
+function schemaText(cols: KqlColumn[]): string {
+  return '(' + cols.map((c) => `['${c.name.replace(/'/g, "\\'")}']:${c.type}`).join(', ') + ')';
+}
+
+const globalsCache = new WeakMap<object, Any>();
+const defaultEnv: SchemaEnv = {};
+
+function globalsFor(env: SchemaEnv): Any {
+  const cached = globalsCache.get(env);
+  if (cached) return cached;
+  const k = load();
+  const S = k.Symbols;
+  const tables = env.tables ?? builtinTables();
+  const members: Any[] = Object.entries(tables).map(([name, cols]) => new S.TableSymbol.$ctor7(name, schemaText(cols), null));
+  const watchlists = env.watchlists ?? {};
+  // _GetWatchlist('alias'): the known watchlist's columns, or an open table for an unknown alias.
+  const getWatchlist = new S.FunctionSymbol.ctor(
+    '_GetWatchlist',
+    (info: Any) => {
+      const arg = list(info.Arguments)[0];
+      const alias = arg && typeof arg.ConstantValue === 'string' ? (arg.ConstantValue as string) : null;
+      const own = alias !== null ? watchlists[alias] : undefined;
+      const cols = [...WATCHLIST_SYSTEM_COLUMNS, ...(own ?? []).filter((c) => !WATCHLIST_SYSTEM_COLUMNS.some((s) => s.name === c)).map((c) => ({ name: c, type: 'string' }))];
+      const t = new S.TableSymbol.$ctor7('watchlist', schemaText(cols), null);
+      return own ? t : t.WithIsOpen(true);
+    },
+    S.Tabularity.Tabular,
+    [new S.Parameter.$ctor2('watchlistAlias', S.ScalarTypes.String)],
+  );
+  members.push(getWatchlist);
+  const db = new S.DatabaseSymbol.$ctor1('sentinel', members, false);
+  const globals = k.GlobalState.Default.WithDatabase(db);
+  globalsCache.set(env, globals);
+  return globals;
+}
+
+function rethrow(e: unknown): never {
+  // Bridge exceptions carry the minified bundle in their stack: keep the message only.
+  const msg = e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+  throw new Error(`Kusto.Language: ${msg}`);
+}
+
+function typeName(t: Any): string {
+  const n: string = t?.Name ?? 'unknown';
+  return n;
+}
+
+/** Parses and analyzes a query against the table schemas. */
+export function analyze(text: string, env: SchemaEnv = defaultEnv): Analysis {
+  const k = load();
+  try {
+    const code = k.KustoCode.ParseAndAnalyze(text, globalsFor(env));
+    const diagnostics: KqlDiagnostic[] = list(code.GetDiagnostics())
+      .filter((d: Any) => d.Severity === 'Error' || d.Severity === 'Warning')
+      .map((d: Any) => ({
+        start: d.Start,
+        length: d.Length,
+        code: d.Code,
+        severity: d.Severity === 'Error' ? 'error' : 'warning',
+        message: d.Message,
+      }));
+    const S = k.Symbols;
+    const Syn = k.Syntax;
+    const tableRefs: TableRef[] = [];
+    const tables: string[] = [];
+    const watchlists: string[] = [];
+    let callsIngestionTime = false;
+    const known = new Set(Object.keys(env.tables ?? TABLE_COLUMNS));
+    Syn.SyntaxElement.WalkElements(
+      code.Syntax,
+      (e: Any) => {
+        if (e.IsToken) return;
+        if (e.Kind === Syn.SyntaxKind.NameReference) {
+          const sym = e.ReferencedSymbol;
+          if (sym && sym.Kind === S.SymbolKind.Table && known.has(sym.Name)) {
+            tableRefs.push({ name: sym.Name, start: e.TextStart, length: e.Width });
+            if (!tables.includes(sym.Name)) tables.push(sym.Name);
+          }
+        } else if (e.Kind === Syn.SyntaxKind.FunctionCallExpression) {
+          const name: string = e.Name?.SimpleName ?? '';
+          if (name === 'ingestion_time') callsIngestionTime = true;
+          if (name === '_GetWatchlist') {
+            const arg = list(e.ArgumentList?.Expressions)[0]?.Element;
+            if (arg && typeof arg.ConstantValue === 'string' && !watchlists.includes(arg.ConstantValue)) watchlists.push(arg.ConstantValue);
+          }
+          if (name === 'table') {
+            const arg = list(e.ArgumentList?.Expressions)[0]?.Element;
+            const t = arg && typeof arg.ConstantValue === 'string' ? (arg.ConstantValue as string) : null;
+            if (t && !tables.includes(t) && known.has(t)) tables.push(t);
+          }
+        }
+      },
+      null,
+      null,
+    );
+    const rt = code.ResultType;
+    const columns: KqlColumn[] | null =
+      rt && rt.Kind === S.SymbolKind.Table ? list(rt.Columns).map((c: Any) => ({ name: c.Name as string, type: typeName(c.Type) })) : null;
+    return { diagnostics, columns, tables, tableRefs, callsIngestionTime, watchlists };
+  } catch (e) {
+    rethrow(e);
+  }
+}
+
+/** Syntax errors only: no schema needed. */
+export function syntaxErrors(text: string): KqlDiagnostic[] {
+  const k = load();
+  try {
+    const code = k.KustoCode.Parse(text, globalsFor(defaultEnv));
+    return list(code.GetSyntaxDiagnostics()).map((d: Any) => ({
+      start: d.Start,
+      length: d.Length,
+      code: d.Code,
+      severity: 'error' as const,
+      message: d.Message,
+    }));
+  } catch (e) {
+    rethrow(e);
+  }
+}
+
+export interface FormatOptions {
+  indentation?: number;
+}
+
+/** Formats a query with the official formatter (pipes on their own lines). */
+export function format(text: string, opts: FormatOptions = {}): string {
+  const k = load();
+  try {
+    const E = k.Editor;
+    let o = E.FormattingOptions.Default.WithPipeOperatorStyle(E.PlacementStyle.NewLine);
+    if (opts.indentation) o = o.WithIndentationSize(opts.indentation);
+    const code = k.KustoCode.Parse(text, globalsFor(defaultEnv));
+    const out: string = E.KustoFormatter.GetFormattedText(code.Syntax, o, 0).Text;
+    return out
+      .split('\n')
+      .map((l) => l.replace(/\s+$/, ''))
+      .join('\n')
+      .trim();
+  } catch (e) {
+    rethrow(e);
+  }
+}
+
+/** Converts a 0-based offset into 1-based line and column of `text`. */
+export function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, col: offset - last };
+}
