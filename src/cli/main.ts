@@ -1,6 +1,7 @@
 // sessionguard command line: one module per command group, registered here.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerRuleCommands } from './rules.js';
 import { fail } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -14,7 +15,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [];
+const groups: ((p: Command) => void)[] = [registerRuleCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

@@ -37,6 +37,8 @@ export interface Analysis {
   callsIngestionTime: boolean;
   /** Literal aliases passed to _GetWatchlist(). */
   watchlists: string[];
+  /** The output schema is open (it joins an unknown watchlist): column names cannot be checked. */
+  openResult: boolean;
 }
 
 /** Names of the tables and watchlists the analyzer knows; columns are "Name:type" pairs. */
@@ -187,7 +189,8 @@ export function analyze(text: string, env: SchemaEnv = defaultEnv): Analysis {
     const rt = code.ResultType;
     const columns: KqlColumn[] | null =
       rt && rt.Kind === S.SymbolKind.Table ? list(rt.Columns).map((c: Any) => ({ name: c.Name as string, type: typeName(c.Type) })) : null;
-    return { diagnostics, columns, tables, tableRefs, callsIngestionTime, watchlists };
+    const openResult = !!(rt && rt.Kind === S.SymbolKind.Table && rt.IsOpen);
+    return { diagnostics, columns, tables, tableRefs, callsIngestionTime, watchlists, openResult };
   } catch (e) {
     rethrow(e);
   }

@@ -1,0 +1,51 @@
+// Opens a detection repository: configuration, watchlists and rules, validated with their KQL.
+// The commands (validate, build, fmt, test, …) all start here.
+import { join } from 'node:path';
+import type { Diagnostic } from './diagnostics.js';
+import type { RuleInput } from './compile/build.js';
+import { KqlCache } from './kql/cache.js';
+import { checkRuleKql } from './kql/check.js';
+import type { SchemaEnv } from './kql/kusto.js';
+import { loadConfig, type Config } from './rules/config.js';
+import { loadRules } from './rules/load.js';
+import { loadWatchlists, type Watchlist } from './rules/watchlists.js';
+
+export interface Project {
+  config: Config;
+  rules: RuleInput[];
+  watchlists: Watchlist[];
+  env: SchemaEnv;
+  cache: KqlCache;
+  diagnostics: Diagnostic[];
+}
+
+export interface OpenOptions {
+  /** Rule files or folders; default: the configuration's `rules`. */
+  paths?: string[];
+  /** Keep the KQL cache in memory only. */
+  noCache?: boolean;
+}
+
+export function openProject(cwd: string, opts: OpenOptions = {}): Project {
+  const { config, diagnostics } = loadConfig(cwd);
+  const wl = loadWatchlists(config.watchlists, cwd);
+  diagnostics.push(...wl.diagnostics);
+  const env: SchemaEnv = { watchlists: Object.fromEntries(wl.watchlists.map((w) => [w.alias, w.columns])) };
+  const cache = new KqlCache(opts.noCache ? null : join(config.root, '.sessionguard', 'cache', 'kql.json'));
+  const paths = opts.paths?.length ? opts.paths : config.rules;
+  const loaded = loadRules(paths, cwd);
+  diagnostics.push(...loaded.diagnostics);
+  const rules: RuleInput[] = [];
+  for (const rule of loaded.rules) {
+    const k = checkRuleKql(rule, env, cache);
+    diagnostics.push(...k.diagnostics);
+    if (!k.diagnostics.some((d) => d.severity === 'error')) rules.push({ rule, analysis: k.analysis });
+    for (const alias of k.analysis.watchlists) {
+      if (!wl.watchlists.some((w) => w.alias === alias)) {
+        diagnostics.push({ file: rule.file, line: 1, col: 1, severity: 'warning', message: `watchlist '${alias}' has no local definition (${config.watchlists.map((d) => d).join(', ')}); its columns are not checked` });
+      }
+    }
+  }
+  cache.save();
+  return { config, rules, watchlists: wl.watchlists, env, cache, diagnostics };
+}
