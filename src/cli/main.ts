@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerRuleCommands } from './rules.js';
+import { registerScaffoldCommands } from './scaffold.js';
 import { fail } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,7 +16,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

@@ -30,9 +30,17 @@ export function suggest(word: string, allowed: readonly string[]): string | null
   if (!allowed.length) return null;
   const ci = allowed.find((a) => a.toLowerCase() === word.toLowerCase());
   if (ci) return ci;
+  const lw = word.toLowerCase();
+  const prefix = allowed.find((a) => lw.length >= 3 && (a.toLowerCase().startsWith(lw) || lw.startsWith(a.toLowerCase())));
+  if (prefix) return prefix;
   const best = closest(word, allowed as string[]);
-  const d = distance(word.toLowerCase(), best.toLowerCase());
+  const d = distance(lw, best.toLowerCase());
   return d <= Math.max(2, Math.floor(best.length * 0.34)) ? best : null;
+}
+
+/** entityMappings[0].fieldMappings[1] */
+export function describePath(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
 }
 
 function describe(value: unknown): string {
@@ -56,7 +64,8 @@ const TYPE_NAMES: Record<string, string> = { object: 'a mapping', array: 'a list
 
 function message(e: ErrorObject, data: unknown, schemaAt: (p: string) => Record<string, unknown> | undefined): { path: Path; text: string; key: boolean } | null {
   const path = pathOf(e.instancePath);
-  const field = path.length ? String(path[path.length - 1]) : 'the file';
+  const named = [...path].reverse().find((p) => typeof p === 'string');
+  const field = named === undefined ? 'the file' : typeof path[path.length - 1] === 'number' ? describePath(path) : String(named);
   const actual = valueAt(data, path);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -67,7 +76,7 @@ function message(e: ErrorObject, data: unknown, schemaAt: (p: string) => Record<
       return { path: [...path, extra], key: true, text: `unknown field '${extra}'${hint ? `; did you mean '${hint}'?` : ''}` };
     }
     case 'required':
-      return { path, key: false, text: `missing required field '${String(p.missingProperty)}'${path.length ? ` in ${field}` : ''}` };
+      return { path, key: false, text: `missing required field '${String(p.missingProperty)}'${path.length ? ` in ${describePath(path)}` : ''}` };
     case 'type': {
       const want = String(p.type)
         .split(',')
