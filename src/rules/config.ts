@@ -118,7 +118,7 @@ export function loadConfig(dir: string, file: string | null = findConfig(dir)): 
     workspaces: [defaultWorkspace()],
   };
   if (!file) return { config: base, diagnostics: [] };
-  const shown = relative(process.cwd(), file) || file;
+  const shown = relative(dir, file) || file;
   const read = readYamlFile(file);
   if (!read.ok) return { config: base, diagnostics: read.diagnostics.map((d) => ({ ...d, file: shown })) };
   const src = { ...read.source, file: shown };
