@@ -1,6 +1,6 @@
 // Opens a detection repository: configuration, watchlists and rules, validated with their KQL.
 // The commands (validate, build, fmt, test, …) all start here.
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
 import type { RuleInput } from './compile/build.js';
 import { KqlCache } from './kql/cache.js';
@@ -8,6 +8,7 @@ import { checkRuleKql } from './kql/check.js';
 import type { SchemaEnv } from './kql/kusto.js';
 import { loadConfig, type Config } from './rules/config.js';
 import { loadRules } from './rules/load.js';
+import { positionInScalar, positionOf } from './rules/source.js';
 import { loadWatchlists, type Watchlist } from './rules/watchlists.js';
 
 export interface Project {
@@ -42,7 +43,10 @@ export function openProject(cwd: string, opts: OpenOptions = {}): Project {
     if (!k.diagnostics.some((d) => d.severity === 'error')) rules.push({ rule, analysis: k.analysis });
     for (const alias of k.analysis.watchlists) {
       if (!wl.watchlists.some((w) => w.alias === alias)) {
-        diagnostics.push({ file: rule.file, line: 1, col: 1, severity: 'warning', message: `watchlist '${alias}' has no local definition (${config.watchlists.map((d) => d).join(', ')}); its columns are not checked` });
+        const m = new RegExp(`_GetWatchlist\\s*\\(\\s*['"]${alias.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]`).exec(rule.query);
+        const p = m ? positionInScalar(rule.source, ['query'], m.index) : positionOf(rule.source, ['query']);
+        const where = config.watchlists.map((d) => relative(cwd, d) || '.').join(', ');
+        diagnostics.push({ file: rule.file, line: p.line, col: p.col, severity: 'warning', message: `watchlist '${alias}' has no local definition in ${where}; its columns are not checked` });
       }
     }
   }

@@ -238,3 +238,16 @@ describe('validation: each error class at its exact position', () => {
     expect(p.rules.length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('watchlists', () => {
+  it('an undefined watchlist is a warning at its call; a defined one types its columns', () => {
+    const text = BASE.replace('  SigninLogs\n', "  SigninLogs\n  | where UserId !in (_GetWatchlist('vip_users') | project SearchKey)\n");
+    expect(diagnosticsFor({ 'rules/r.yaml': text })).toEqual([
+      `rules/r.yaml:${at(text, "_GetWatchlist('vip")}: warning: watchlist 'vip_users' has no local definition in rules/watchlists; its columns are not checked`,
+    ]);
+    const typed = BASE.replace('  SigninLogs\n', "  SigninLogs\n  | where UserId !in (_GetWatchlist('vip_users') | project ObjectID)\n");
+    expect(diagnosticsFor({ 'rules/r.yaml': typed, 'rules/watchlists/vip_users.csv': 'ObjectId,Name\n1,a\n' })).toEqual([
+      `rules/r.yaml:${at(typed, 'ObjectID')}: error: The name 'ObjectID' does not refer to any known column, table, variable or function. (KS142)`,
+    ]);
+  });
+});
