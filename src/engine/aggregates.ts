@@ -188,7 +188,7 @@ function stdev(a: AggArg[], sample: boolean, variance: boolean, p?: AggArg): Agg
     done: (st) => {
       const s = st as { n: number; s: number; q: number };
       const d = sample ? s.n - 1 : s.n;
-      if (d <= 0) return s.n ? 0 : null;
+      if (d <= 0) return 0;
       const varr = Math.max(0, (s.q - (s.s * s.s) / s.n) / d);
       return variance ? varr : Math.sqrt(varr);
     },

@@ -57,8 +57,9 @@ export function pick(t: Table, idx: ArrayLike<number>): Table {
     n,
     cols: t.cols.map((c) => {
       const d = c.data;
+      const nv = nullOf(c.type);
       const out = new Array<Val>(n);
-      for (let k = 0; k < n; k++) out[k] = d[idx[k]!] ?? null;
+      for (let k = 0; k < n; k++) out[k] = d[idx[k]!] ?? nv;
       return { name: c.name, type: c.type, data: out };
     }),
   };
@@ -722,7 +723,8 @@ function withCol(t: Table, c: Column): Table {
 function materializeCol(name: string, a: Arg, n: number, type: KType): Column {
   const data = new Array<Val>(n);
   const f = a.f;
-  if (a.t === type) for (let i = 0; i < n; i++) data[i] = f(i);
+  if (type === 'string') for (let i = 0; i < n; i++) data[i] = a.t === 'string' ? (f(i) ?? '') : toText(f(i), a.t);
+  else if (a.t === type) for (let i = 0; i < n; i++) data[i] = f(i);
   else for (let i = 0; i < n; i++) data[i] = convert(f(i), a.t, type);
   return { name, type, data };
 }
@@ -1142,13 +1144,8 @@ function expandRows(items: { name: string; e: Expr; t: KType }[], t: Table, env:
       return [v];
     });
     const n = Math.min(limit, Math.max(0, ...lists.map((l) => l.length)));
-    if (n === 0) {
-      // Kusto keeps a row whose arrays are all empty, with null in the expanded columns
-      rows.push(i);
-      idxs.push(0);
-      vals.forEach((v) => v.push(null));
-      continue;
-    }
+    // a row whose arrays are all empty or null yields no rows
+    if (n === 0) continue;
     for (let k = 0; k < n; k++) {
       rows.push(i);
       idxs.push(k);

@@ -734,6 +734,10 @@ export class Translator {
         return o;
       }
       default: {
+        if (this.kind(n) === 'UnaryMinusExpression') {
+          const inner = this.dynamicLiteral(n.Expression);
+          if (typeof inner === 'number') return -inner;
+        }
         const e = this.expr(n);
         if (e.k !== 'lit') return this.unsupported('non-literal inside dynamic()', n);
         if (e.v === null) return null;
