@@ -357,7 +357,8 @@ function compileCmp(op: string, L: Arg, R: Arg): Fn {
       return (i) => {
         const a = lf(i);
         const b = rf(i);
-        if (a === null || b === null) return null;
+        // one null side: == is false; both null: null (reference: scalar-data-types/null-values)
+        if (a === null || b === null) return a === null && b === null ? null : false;
         if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
         return a == b; // eslint-disable-line eqeqeq
       };
@@ -366,7 +367,7 @@ function compileCmp(op: string, L: Arg, R: Arg): Fn {
       return (i) => {
         const a = lf(i);
         const b = rf(i);
-        if (a === null || b === null) return null;
+        if (a === null || b === null) return a === null && b === null ? null : true;
         if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) !== JSON.stringify(b);
         return a != b; // eslint-disable-line eqeqeq
       };
@@ -451,7 +452,9 @@ function compileArith(op: string, L: Arg, R: Arg, t: KType): Fn {
         const a = lnum(i) as number | null;
         const b = rnum(i) as number | null;
         if (a === null || b === null || b === 0) return null;
-        return a % b;
+        // Kusto's modulo is never negative: -14 % 12 == 10
+        const r = a % b;
+        return r < 0 ? r + Math.abs(b) : r;
       };
   }
   return fail(`unsupported operator ${op}`);
@@ -510,7 +513,8 @@ function compileCall(e: Extract<Expr, { k: 'call' }>, cx: Ctx): Fn {
     }
     case 'pack_all':
     case 'bag_pack_columns': {
-      const cols = cx.t.cols;
+      const named = e.args.filter((a): a is Extract<Expr, { k: 'col' }> => a.k === 'col').map((a) => a.name);
+      const cols = e.fn === 'bag_pack_columns' && named.length ? cx.t.cols.filter((c) => named.includes(c.name)) : cx.t.cols;
       return (i) => {
         const o: Record<string, Dyn> = {};
         for (const c of cols) o[c.name] = toDyn(c.data[i] ?? null, c.type);
@@ -1225,7 +1229,7 @@ function parseOp(op: Extract<Op, { k: 'parse' }>, t: Table, env: Env): Table {
     const m = re.exec(s);
     let ok = !!m;
     caps.forEach((c, j) => {
-      const raw = m ? (m[j + 1] ?? '') : null;
+      const raw = m ? (m.groups?.['c' + j] ?? '') : null;
       const v = raw === null ? nullOf(c.t) : c.t === 'string' ? raw : convert(raw, 'string', c.t);
       if (m && c.t !== 'string' && v === null) ok = false;
       data[j]![i] = v;
@@ -1241,19 +1245,20 @@ function parseOp(op: Extract<Op, { k: 'parse' }>, t: Table, env: Env): Table {
 
 function buildParseRegex(parts: Extract<Op, { k: 'parse' }>['pattern'], regex: boolean): RegExp {
   let s = '';
+  let n = 0;
   parts.forEach((p, k) => {
-    if (p.k === 'lit') s += regex ? p.s : p.s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (p.k === 'lit') s += regex ? p.s.replace(/\(\?P</g, '(?<') : p.s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     else if (p.k === 'star') s += '.*?';
     else {
       const last = k === parts.length - 1;
-      if (regex) s += p.t === 'string' ? '(.*?)' : '(.*?)';
-      else if (p.t === 'long' || p.t === 'int') s += last ? '(-?\\d+)' : '(-?\\d+)';
-      else if (p.t === 'real' || p.t === 'decimal') s += '(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)';
-      else s += last ? '(.*)' : '(.*?)';
+      const g = `(?<c${n++}>`;
+      if (p.t === 'long' || p.t === 'int') s += g + '-?\\d+)';
+      else if (p.t === 'real' || p.t === 'decimal') s += g + '-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)';
+      else s += g + (last ? '.*)' : '.*?)');
     }
   });
-  if (!regex) return new RegExp('^.*?' + s.replace(/^\.\*\?/, ''), 's');
-  return new RegExp(s, 's');
+  // simple mode: the text must start with the pattern (a leading * allows a prefix)
+  return new RegExp(regex ? s : '^' + s, 's');
 }
 
 // ---- evaluate bag_unpack

@@ -155,6 +155,8 @@ export class Translator {
         if (sk === 'Table') return { k: 'table', name: this.symName(n)! };
         if (sk === 'Variable' || sk === 'Parameter' || sk === 'Group') return { k: 'ref', name: n.SimpleName };
         if (sk === 'Function') return this.callTab(n, n);
+        // an unknown table inside union isfuzzy=true: absent at run time
+        if (!n.ReferencedSymbol) return { k: 'table', name: n.SimpleName };
         return this.unsupported(`reference to ${n.SimpleName}`, n);
       }
       case 'FunctionCallExpression':
@@ -356,14 +358,14 @@ export class Translator {
         const items = this.mvItems(o, pipeNode, inputNode);
         const lim = this.seps(o.Parameters).length ? null : null;
         void lim;
-        const withIdx = o.WithItemIndex ? o.WithItemIndex.Name?.SimpleName : undefined;
+        const withIdx = this.paramText(o, 'with_itemindex') ?? undefined;
         if (o.RowLimitClause) return { k: 'mv-expand', items, limit: this.expr(o.RowLimitClause.Expression), withItemIndex: withIdx };
-        const bagexp = (this.paramText(o, 'bagexpansion') ?? 'bag').toLowerCase();
+        const bagexp = (this.paramText(o, 'kind') ?? this.paramText(o, 'bagexpansion') ?? 'bag').toLowerCase();
         return { k: 'mv-expand', items, withItemIndex: withIdx, kindArray: bagexp === 'array' };
       }
       case 'MvApplyOperator': {
         const items = this.mvItems(o, pipeNode, inputNode);
-        const withIdx = o.WithItemIndex ? o.WithItemIndex.Name?.SimpleName : undefined;
+        const withIdx = this.paramText(o, 'with_itemindex') ?? undefined;
         if (o.RowLimitClause || o.ContextIdClause) this.unsupported('mv-apply with limit or id', o);
         const sub = this.subquery(o.Subquery.Expression);
         return { k: 'mv-apply', items, sub, withItemIndex: withIdx, out: this.cols(pipeNode) };
@@ -528,7 +530,8 @@ export class Translator {
     const out = this.cols(pipeNode);
     const aggs = this.seps(o.Aggregates).map((a: N, i: number) => {
       const e = a.Expression;
-      const dflt = a.DefaultExpression ? this.expr(a.DefaultExpression.Value ?? a.DefaultExpression.Expression) : { k: 'lit', t: 'long', v: null } as Expr;
+      // absent buckets default to 0 unless `default=` says otherwise
+      const dflt = a.DefaultExpression ? this.expr(a.DefaultExpression.Expression) : ({ k: 'lit', t: 'long', v: 0 } as Expr);
       const name = this.kind(e) === 'SimpleNamedExpression' ? e.Name.SimpleName : out[i]?.name;
       const agg = this.aggOf(e, [{ name, type: 'dynamic' }], new Set());
       return { name, agg, dflt };
@@ -542,9 +545,9 @@ export class Translator {
     let to: Expr | undefined;
     let step: Expr;
     if (rk === 'MakeSeriesFromToStepClause') {
-      from = range.From ? this.expr(range.From.Expression) : undefined;
-      to = range.To ? this.expr(range.To.Expression) : undefined;
-      step = this.expr(range.Step.Expression);
+      from = range.MakeSeriesFromClause ? this.expr(range.MakeSeriesFromClause.Expression) : undefined;
+      to = range.MakeSeriesToClause ? this.expr(range.MakeSeriesToClause.Expression) : undefined;
+      step = this.expr(range.MakeSeriesStepClause.Expression);
     } else return this.unsupported('make-series in range()', o);
     const byNodes = o.ByClause ? this.seps(o.ByClause.Expressions) : [];
     const by = byNodes.map((e: N) => ({ name: this.kind(e) === 'SimpleNamedExpression' ? e.Name.SimpleName : (e.SimpleName ?? 'Column1'), e: this.expr(this.unname(e)) }));
@@ -730,7 +733,7 @@ export class Translator {
         return this.seps(n.Values).map((v: N) => this.dynamicLiteral(v));
       case 'JsonObjectExpression': {
         const o: { [k: string]: Dyn } = {};
-        for (const p of this.seps(n.Pairs)) o[String(p.Name.ConstantValue ?? p.Name.ToString().trim().replace(/^"|"$/g, ''))] = this.dynamicLiteral(p.Value);
+        for (const p of this.seps(n.Pairs)) o[String(p.Name.ConstantValue ?? p.Name.ToString().trim().replace(/^["']|["']$/g, ''))] = this.dynamicLiteral(p.Value);
         return o;
       }
       default: {

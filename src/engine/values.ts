@@ -72,8 +72,10 @@ export function parseDatetime(s: string): bigint | null {
     }
     return ticks;
   }
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(t);
+  if (us) return BigInt(Date.UTC(Number(us[3]), Number(us[1]) - 1, Number(us[2]), Number(us[4] ?? 0), Number(us[5] ?? 0), Number(us[6] ?? 0))) * TICKS_PER_MS;
   if (!/[a-zA-Z]{3}/.test(t)) return null;
-  const ms = Date.parse(t);
+  const ms = Date.parse(/(GMT|UTC|Z|[+-]\d{2}:?\d{2})$/.test(t) ? t : t + ' GMT');
   return Number.isNaN(ms) ? null : BigInt(ms) * TICKS_PER_MS;
 }
 
@@ -81,8 +83,8 @@ function pad(n: number, w: number): string {
   return String(n).padStart(w, '0');
 }
 
-/** ISO 8601 UTC with Z; 7 fractional digits when the value has a fraction. */
-export function formatDatetime(t: bigint): string {
+/** ISO 8601 UTC with Z; 7 fractional digits when the value has a fraction (or always, with `full`). */
+export function formatDatetime(t: bigint, full = false): string {
   let ms = t / TICKS_PER_MS;
   let rem = t % TICKS_PER_MS;
   if (rem < 0n) {
@@ -93,7 +95,7 @@ export function formatDatetime(t: bigint): string {
   const y = d.getUTCFullYear();
   const frac = Number(ms % 1000n < 0n ? (ms % 1000n) + 1000n : ms % 1000n) * 10000 + Number(rem);
   const base = `${y < 0 ? '-' + pad(-y, 4) : pad(y, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-  return frac ? `${base}.${pad(frac, 7)}Z` : `${base}Z`;
+  return frac || full ? `${base}.${pad(frac, 7)}Z` : `${base}Z`;
 }
 
 /** Kusto's timespan text: [-][d.]hh:mm:ss[.fffffff]. */
@@ -228,7 +230,8 @@ export function toDyn(v: Val, t: KType): Dyn {
   if (v === null || v === undefined) return null;
   switch (t) {
     case 'datetime':
-      return formatDatetime(v as bigint);
+      // inside dynamic values Kusto writes datetimes with all 7 fractional digits
+      return formatDatetime(v as bigint, true);
     case 'timespan':
       return formatTimespan(v as bigint);
     case 'dynamic':
@@ -241,7 +244,9 @@ export function toDyn(v: Val, t: KType): Dyn {
 
 export function parseGuid(s: string): string | null {
   const t = s.trim().replace(/^\{|\}$/g, '');
-  return /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(t) ? t.toLowerCase() : null;
+  if (!/^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(t)) return null;
+  const h = t.replace(/-/g, '').toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 function parseNumber(s: string): number | null {
