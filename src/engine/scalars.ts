@@ -760,14 +760,14 @@ export const SCALARS: Record<string, Impl> = {
       };
     return b;
   },
-  startofday: (a) => dtShift(a, (t) => startOfDay(t)),
-  endofday: (a) => dtShift(a, (t) => startOfDay(t) + TICKS_PER_DAY - 1n),
-  startofweek: (a) => dtShift(a, (t) => startOfWeek(t)),
-  endofweek: (a) => dtShift(a, (t) => startOfWeek(t) + 7n * TICKS_PER_DAY - 1n),
-  startofmonth: (a) => dtShift(a, (t) => fromUtc(dtParts(t).y, dtParts(t).mo)),
-  endofmonth: (a) => dtShift(a, (t) => fromUtc(dtParts(t).y, dtParts(t).mo + 1) - 1n),
-  startofyear: (a) => dtShift(a, (t) => fromUtc(dtParts(t).y, 0)),
-  endofyear: (a) => dtShift(a, (t) => fromUtc(dtParts(t).y + 1, 0) - 1n),
+  startofday: (a) => dtShift(a, 'day', (t) => startOfDay(t)),
+  endofday: (a) => dtShift(a, 'day', (t) => startOfDay(t) + TICKS_PER_DAY - 1n),
+  startofweek: (a) => dtShift(a, 'week', (t) => startOfWeek(t)),
+  endofweek: (a) => dtShift(a, 'week', (t) => startOfWeek(t) + 7n * TICKS_PER_DAY - 1n),
+  startofmonth: (a) => dtShift(a, 'month', (t) => fromUtc(dtParts(t).y, dtParts(t).mo)),
+  endofmonth: (a) => dtShift(a, 'month', (t) => fromUtc(dtParts(t).y, dtParts(t).mo + 1) - 1n),
+  startofyear: (a) => dtShift(a, 'year', (t) => fromUtc(dtParts(t).y, 0)),
+  endofyear: (a) => dtShift(a, 'year', (t) => fromUtc(dtParts(t).y + 1, 0) - 1n),
   dayofweek: u((t) => startOfDay(t as bigint) - startOfWeek(t as bigint)),
   dayofmonth: u((t) => dtParts(t as bigint).day),
   dayofyear: u((t) => Number((startOfDay(t as bigint) - fromUtc(dtParts(t as bigint).y, 0)) / TICKS_PER_DAY) + 1),
@@ -1212,32 +1212,29 @@ function binImpl(a: Arg[], t: KType): Fn {
   };
 }
 
-function dtShift(a: Arg[], g: (t: bigint) => bigint): Fn {
+type Period = 'day' | 'week' | 'month' | 'year';
+
+/** startof.../endof... with an optional offset in whole periods. */
+function dtShift(a: Arg[], unit: Period, g: (t: bigint) => bigint): Fn {
   const d = ticks(a[0]!);
   const off = a[1] ? num(a[1]) : null;
   return (i) => {
     const t = d(i);
     if (t === null) return null;
-    const r = g(t);
-    if (!off) return r;
-    // offsets move by whole units of the period: days/weeks via ticks, months/years via calendar
-    const k = off(i) ?? 0;
-    if (k === 0) return r;
-    return g(addUnits(r, k, g));
+    const k = off ? (off(i) ?? 0) : 0;
+    if (k === 0) return g(t);
+    const x = dtParts(t);
+    switch (unit) {
+      case 'day':
+        return g(t + BigInt(k) * TICKS_PER_DAY);
+      case 'week':
+        return g(t + BigInt(k) * 7n * TICKS_PER_DAY);
+      case 'month':
+        return g(fromUtc(x.y, x.mo + k));
+      case 'year':
+        return g(fromUtc(x.y + k, 0));
+    }
   };
-}
-
-function addUnits(t: bigint, k: number, g: (t: bigint) => bigint): bigint {
-  // Find the period length by probing: day and week periods have fixed ticks.
-  const next = g(t + 32n * TICKS_PER_DAY) === t ? null : null;
-  void next;
-  const oneDay = g(t + TICKS_PER_DAY) - t;
-  if (oneDay === TICKS_PER_DAY) return t + BigInt(k) * TICKS_PER_DAY;
-  const week = g(t + 7n * TICKS_PER_DAY) - t;
-  if (week === 7n * TICKS_PER_DAY) return t + BigInt(k) * 7n * TICKS_PER_DAY;
-  const x = dtParts(t);
-  const yearly = g(t + 40n * TICKS_PER_DAY) === t;
-  return yearly ? fromUtc(x.y + k, 0) : fromUtc(x.y, x.mo + k);
 }
 
 function minMaxOf(a: Arg[], ctx: FnCtx, sign: number): Fn {
