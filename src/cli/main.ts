@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { registerRuleCommands } from './rules.js';
 import { registerScaffoldCommands } from './scaffold.js';
 import { fail } from './run.js';
+import { registerQuery } from './query.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,7 +17,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

@@ -248,3 +248,26 @@ export function lineCol(text: string, offset: number): { line: number; col: numb
   }
   return { line, col: offset - last };
 }
+
+/** The analyzed tree for the local engine; only src/engine/translate.ts looks inside. */
+export interface AnalyzedTree {
+  /** The raw KustoCode (Bridge object). */
+  code: unknown;
+  /** The Kusto.Language namespace and the Bridge runtime, for kind names and list conversion. */
+  kusto: unknown;
+  bridge: unknown;
+  diagnostics: KqlDiagnostic[];
+}
+
+export function analyzedTree(text: string, env: SchemaEnv = defaultEnv): AnalyzedTree {
+  const k = load();
+  try {
+    const code = k.KustoCode.ParseAndAnalyze(text, globalsFor(env));
+    const diagnostics: KqlDiagnostic[] = list(code.GetDiagnostics())
+      .filter((d: Any) => d.Severity === 'Error')
+      .map((d: Any) => ({ start: d.Start, length: d.Length, code: d.Code, severity: 'error' as const, message: d.Message }));
+    return { code, kusto: k, bridge: B, diagnostics };
+  } catch (e) {
+    rethrow(e);
+  }
+}

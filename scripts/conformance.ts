@@ -1,0 +1,119 @@
+// npm run conformance: runs the KQL reference examples (../shared/kql-conformance) and the Sentinel rule
+// corpus (../shared/sentinel-rules) through the local engine and prints what passes.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UserError } from '../src/diagnostics.js';
+import { runDocExample, type DocExample } from './conformance-lib.js';
+import { runQuery } from '../src/engine/index.js';
+import { parseDatetime } from '../src/engine/values.js';
+
+const root = new URL('../../shared/', import.meta.url).pathname;
+const docs = join(root, 'kql-conformance/docs-examples.jsonl');
+const rulesDir = join(root, 'sentinel-rules');
+const verbose = process.argv.includes('--verbose');
+
+type Tally = { pass: number; fail: number; unsupported: number; error: number; skip: number };
+const bump = (m: Map<string, Tally>, k: string, r: keyof Tally) => {
+  const t = m.get(k) ?? { pass: 0, fail: 0, unsupported: 0, error: 0, skip: 0 };
+  t[r]++;
+  m.set(k, t);
+};
+const show = (title: string, m: Map<string, Tally>) => {
+  console.log(`\n${title}`);
+  const rows = [...m.entries()].sort((a, b) => b[1].pass + b[1].fail + b[1].unsupported - (a[1].pass + a[1].fail + a[1].unsupported));
+  for (const [k, t] of rows) console.log(`  ${k.padEnd(46)} pass ${String(t.pass).padStart(4)}  fail ${String(t.fail).padStart(4)}  unsupported ${String(t.unsupported).padStart(4)}`);
+};
+
+async function runDocs(): Promise<void> {
+  if (!existsSync(docs)) {
+    console.log(`conformance: ${docs} not found; skipping the documentation examples`);
+    return;
+  }
+  const examples = readFileSync(docs, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as DocExample);
+  const byFamily = new Map<string, Tally>();
+  const byUse = new Map<string, Tally>();
+  const failures: string[] = [];
+  const unsupportedWhat = new Map<string, number>();
+  const total: Tally = { pass: 0, fail: 0, unsupported: 0, error: 0, skip: 0 };
+  for (const ex of examples) {
+    const r = await runDocExample(ex);
+    const key: keyof Tally = r.status === 'pass' ? 'pass' : r.status === 'unsupported' ? 'unsupported' : r.status === 'skip' ? 'skip' : 'fail';
+    total[key]++;
+    bump(byFamily, ex.family, key);
+    for (const u of [...ex.uses.operators, ...ex.uses.functions.map((f) => f + '()'), ...ex.uses.plugins.map((p) => 'evaluate ' + p)]) bump(byUse, u, key);
+    if (r.status === 'unsupported') {
+      const w = (r.detail.match(/unsupported: ([^\n]*?) at \d/) ?? [])[1] ?? r.detail;
+      unsupportedWhat.set(w, (unsupportedWhat.get(w) ?? 0) + 1);
+    }
+    if (key === 'fail') failures.push(`${ex.id}${ex.flags.length ? ' [' + ex.flags.join(',') + ']' : ''}: ${r.detail.split('\n')[0]!.slice(0, 300)}`);
+  }
+  show('Documentation examples by family', byFamily);
+  if (verbose) show('Documentation examples by operator/function', byUse);
+  console.log('\nMost frequent unsupported constructs:');
+  for (const [w, n] of [...unsupportedWhat.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${String(n).padStart(4)}  ${w}`);
+  console.log('\nFailures:');
+  for (const f of failures) console.log('  ' + f);
+  const ran = total.pass + total.fail;
+  console.log(`\nDocumentation examples: ${examples.length}: passed ${total.pass}, failed ${total.fail}, unsupported ${total.unsupported}, skipped ${total.skip} (nondeterministic or doc errata) (pass rate of those run: ${((100 * total.pass) / Math.max(1, ran)).toFixed(1)}%)`);
+}
+
+function yamlFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
+    else if (/\.ya?ml$/i.test(e)) out.push(p);
+  }
+  return out.sort();
+}
+
+async function runRules(): Promise<void> {
+  if (!existsSync(rulesDir)) {
+    console.log(`conformance: ${rulesDir} not found; skipping the Sentinel rule corpus`);
+    return;
+  }
+  let runs = 0;
+  let unsupported = 0;
+  let errors = 0;
+  let noQuery = 0;
+  const why = new Map<string, number>();
+  const lines: string[] = [];
+  for (const f of yamlFiles(rulesDir)) {
+    let doc: { query?: string } | null;
+    try {
+      doc = parseYaml(readFileSync(f, 'utf8')) as { query?: string };
+    } catch {
+      doc = null;
+    }
+    const q = doc?.query;
+    if (!q) {
+      noQuery++;
+      continue;
+    }
+    try {
+      await runQuery(q, { now: parseDatetime('2026-01-15T00:00:00Z')!, tables: {}, file: relative(rulesDir, f) });
+      runs++;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/^unsupported:/.test(msg)) {
+        unsupported++;
+        const w = msg.replace(/ at \d+:\d+$/, '');
+        why.set(w, (why.get(w) ?? 0) + 1);
+        lines.push(`  unsupported  ${relative(rulesDir, f)}: ${msg}`);
+      } else {
+        errors++;
+        const d = e instanceof UserError && e.diagnostics[0] ? ` (${e.diagnostics[0].line}:${e.diagnostics[0].col} ${e.diagnostics[0].message.slice(0, 120)})` : '';
+        lines.push(`  error        ${relative(rulesDir, f)}: ${msg.slice(0, 160)}${d}`);
+      }
+    }
+  }
+  console.log('\nSentinel rule corpus (each query over empty tables of its schema):');
+  for (const l of lines) console.log(l);
+  for (const [w, n] of [...why.entries()].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(3)} × ${w}`);
+  const total = runs + unsupported + errors;
+  console.log(`Rules with a query: ${total} (${noQuery} files without one): run ${runs}, unsupported ${unsupported}, errors ${errors}; share that runs: ${((100 * runs) / Math.max(1, total)).toFixed(1)}%`);
+}
+
+await runDocs();
+await runRules();

@@ -1,0 +1,58 @@
+// `sessionguard query`: run KQL locally over recorded rows.
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { UserError } from '../diagnostics.js';
+import { runQuery } from '../engine/index.js';
+import { toCsv, toJson, toTextTable } from '../engine/output.js';
+import { parseDatetime, parseTimespan } from '../engine/values.js';
+import { action } from './run.js';
+
+interface Opts {
+  logs?: string[];
+  now?: string;
+  timespan?: string;
+  format: string;
+  file?: string;
+  watchlists?: string;
+}
+
+export function registerQuery(program: Command): void {
+  program
+    .command('query')
+    .description('Run a KQL query locally over recorded rows (Log Analytics semantics)')
+    .argument('[query]', 'the KQL text (or use --file)')
+    .option('--logs <path...>', 'files or folders of recorded rows (NDJSON, JSON, CSV)')
+    .option('--now <iso>', 'evaluation time for now() and ago() (default: the current time)')
+    .option('--timespan <duration>', 'query time range ending at --now, e.g. 1d, 14d, 2:00:00')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .option('--file <file>', 'read the query from a file')
+    .option('--watchlists <dir>', 'folder of watchlist CSV files named <alias>.csv')
+    .action(
+      action(async (q: string | undefined, o: Opts) => {
+        if (!['table', 'json', 'csv'].includes(o.format)) throw new UserError(`--format: expected table, json or csv, got ${o.format}`);
+        if ((q === undefined) === (o.file === undefined)) throw new UserError('give the query text or --file, not both');
+        const text = o.file ? readFileSync(o.file, 'utf8') : q!;
+        let now: bigint | undefined;
+        if (o.now) {
+          const t = parseDatetime(o.now);
+          if (t === null) throw new UserError(`--now: not an ISO 8601 time: ${o.now}`);
+          now = t;
+        }
+        let timespan: bigint | null = null;
+        if (o.timespan) {
+          timespan = parseTimespan(o.timespan);
+          if (timespan === null || timespan <= 0n) throw new UserError(`--timespan: not a duration: ${o.timespan}`);
+        }
+        const r = await runQuery(text, {
+          now,
+          timespan,
+          logs: o.logs,
+          file: o.file ?? '<query>',
+          watchlists: o.watchlists,
+          warn: (m) => console.error(`warning: ${m}`),
+        });
+        const out = o.format === 'json' ? toJson(r) + '\n' : o.format === 'csv' ? toCsv(r) : toTextTable(r);
+        process.stdout.write(out);
+      }),
+    );
+}

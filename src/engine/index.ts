@@ -1,0 +1,92 @@
+// The local KQL engine: translate once, load what the query needs, evaluate.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtinTables, type SchemaEnv } from '../kql/kusto.js';
+import { UserError } from '../diagnostics.js';
+import { emptyTable, run, type Runtime, type Table } from './eval.js';
+import type { Col, Statement } from './ir.js';
+import { loadLogs, loadWatchlist } from './load.js';
+import { translate } from './translate.js';
+import { TICKS_PER_MS, normType } from './values.js';
+
+export interface QueryOptions {
+  /** Evaluation time (ticks); defaults to the current time. */
+  now?: bigint;
+  /** Query time range: only rows with TimeGenerated in [now - timespan, now] are read. */
+  timespan?: bigint | null;
+  /** Files or folders of recorded rows. */
+  logs?: string[];
+  /** Tables given directly (tests); take precedence over logs. */
+  tables?: Record<string, Table>;
+  /** Folder of watchlist CSV files named <alias>.csv. */
+  watchlists?: string;
+  file?: string;
+  env?: SchemaEnv;
+  warn?: (msg: string) => void;
+}
+
+export interface QueryResult {
+  columns: Col[];
+  table: Table;
+}
+
+export function nowTicks(): bigint {
+  return BigInt(Date.now()) * TICKS_PER_MS;
+}
+
+/** Column names a query reads; null when it may read every column. */
+export function neededColumns(st: Statement): Set<string> | null {
+  const names = new Set<string>(['TimeGenerated', '_TimeReceived']);
+  let all = false;
+  const walk = (x: unknown): void => {
+    if (all || !x || typeof x !== 'object') return;
+    if (Array.isArray(x)) {
+      for (const y of x) walk(y);
+      return;
+    }
+    const o = x as Record<string, unknown>;
+    if (o.k === 'col' && typeof o.name === 'string') names.add(o.name);
+    if (o.k === 'star' || o.star === true || o.k === 'getschema' || o.k === 'bag_unpack' || o.k === 'mv-apply' || (o.k === 'distinct' && o.all) || o.k === 'join') all = true;
+    if (o.k === 'call' && (o.fn === 'pack_all' || o.fn === 'bag_pack_columns' || o.fn === 'column_ifexists')) all = true;
+    if (o.k === 'lit') return;
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(st.binds);
+  walk(st.query);
+  for (const c of st.out) names.add(c.name);
+  // join and union output depend on every column's presence by name
+  return all ? null : names;
+}
+
+export async function runQuery(text: string, opts: QueryOptions = {}): Promise<QueryResult> {
+  const schemas = opts.env?.tables ?? builtinTables();
+  const st = translate(text, { file: opts.file, env: opts.env });
+  const now = opts.now ?? nowTicks();
+  let tables: Map<string, Table>;
+  if (opts.tables) tables = new Map(Object.entries(opts.tables));
+  else
+    tables = await loadLogs(opts.logs ?? [], {
+      schemas,
+      needed: neededColumns(st),
+      window: opts.timespan ? { from: now - opts.timespan, to: now } : null,
+      warn: opts.warn,
+    });
+  const rt: Runtime = {
+    now,
+    table(name) {
+      const t = tables.get(name);
+      if (t) return t;
+      const s = schemas[name];
+      if (s) return emptyTable(s.map((c) => ({ name: c.name, type: normType(c.type) })));
+      throw new UserError(`unknown table ${name}`);
+    },
+    watchlist(alias) {
+      const f = opts.watchlists ? join(opts.watchlists, `${alias}.csv`) : null;
+      if (!f || !existsSync(f)) throw new UserError(`unknown table: no watchlist file for '${alias}'${opts.watchlists ? ` in ${opts.watchlists}` : ' (pass --watchlists DIR)'}`);
+      return loadWatchlist(f, alias);
+    },
+  };
+  const table = run(st, rt);
+  const columns = table.cols.map((c) => ({ name: c.name, type: c.type }));
+  return { columns, table };
+}

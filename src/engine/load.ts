@@ -1,0 +1,284 @@
+// Loads recorded rows (NDJSON, JSON array, portal CSV) into typed columns, one streaming pass per file.
+import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { UserError } from '../diagnostics.js';
+import type { Table } from './eval.js';
+import { convert, normType, parseDatetime, type Dyn, type KType, type Val } from './values.js';
+
+export interface LoadOptions {
+  /** Table name -> column name/type list. */
+  schemas: Record<string, { name: string; type: string }[]>;
+  /** Columns to keep (all when null). */
+  needed?: Set<string> | null;
+  /** Keep rows whose TimeGenerated lies in [from, to]. */
+  window?: { from: bigint; to: bigint } | null;
+  warn?: (msg: string) => void;
+}
+
+interface Builder {
+  name: string;
+  cols: Map<string, { type: KType; data: Val[]; known: boolean }>;
+  n: number;
+}
+
+const EXT = new Set(['.ndjson', '.jsonl', '.json', '.csv']);
+
+/** Files under the given paths (directories one level deep and their subfolders). */
+export function listFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) throw new UserError(`${p}: no such file or directory`);
+    if (st.isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
+    else if (EXT.has(extname(p).toLowerCase())) out.push(p);
+  };
+  for (const p of paths) walk(p);
+  return out;
+}
+
+export function tableForFile(file: string, schemas: LoadOptions['schemas']): string | null {
+  const stem = basename(file).replace(/\.(ndjson|jsonl|json|csv)$/i, '');
+  if (schemas[stem]) return stem;
+  const head = stem.split(/[_.\- ]/)[0]!;
+  return schemas[head] ? head : null;
+}
+
+function jsType(v: unknown): KType {
+  if (typeof v === 'number') return Number.isInteger(v) ? 'long' : 'real';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'string';
+  return 'dynamic';
+}
+
+/** A raw JSON/CSV cell as a value of column type t. */
+export function cell(raw: unknown, t: KType): Val {
+  if (raw === null || raw === undefined) return t === 'string' ? '' : null;
+  switch (t) {
+    case 'string':
+      return typeof raw === 'string' ? raw : typeof raw === 'object' ? JSON.stringify(raw) : String(raw);
+    case 'datetime':
+      return typeof raw === 'string' ? (raw === '' ? null : parseDatetime(raw)) : null;
+    case 'dynamic':
+      if (typeof raw === 'string') {
+        const s = raw.trim();
+        if (s === '') return null;
+        if (s[0] === '{' || s[0] === '[') {
+          try {
+            return JSON.parse(s) as Dyn;
+          } catch {
+            return raw;
+          }
+        }
+        return raw;
+      }
+      return raw as Dyn;
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === '') return null;
+      return convert(String(raw), 'string', 'bool');
+    case 'guid':
+      return raw === '' ? null : convert(String(raw), 'string', 'guid');
+    default:
+      if (typeof raw === 'number') return t === 'int' || t === 'long' ? Math.trunc(raw) : raw;
+      if (raw === '') return null;
+      return convert(typeof raw === 'string' ? raw : JSON.stringify(raw), 'string', t);
+  }
+}
+
+export class Loader {
+  private tables = new Map<string, Builder>();
+  private reported = new Set<string>();
+  constructor(private opts: LoadOptions) {}
+
+  private builder(name: string): Builder {
+    let b = this.tables.get(name);
+    if (!b) {
+      b = { name, cols: new Map(), n: 0 };
+      for (const c of this.opts.schemas[name] ?? []) if (!this.opts.needed || this.opts.needed.has(c.name)) b.cols.set(c.name, { type: normType(c.type), data: [], known: true });
+      this.tables.set(name, b);
+    }
+    return b;
+  }
+
+  private add(b: Builder, row: Record<string, unknown>, where: string): void {
+    const win = this.opts.window;
+    if (win) {
+      const tg = row.TimeGenerated;
+      const t = typeof tg === 'string' ? parseDatetime(tg) : null;
+      if (t === null || t < win.from || t > win.to) return;
+    }
+    for (const [k, v] of Object.entries(row)) {
+      let c = b.cols.get(k);
+      if (!c) {
+        if (this.opts.needed && !this.opts.needed.has(k)) continue;
+        if ((this.opts.schemas[b.name] ?? []).some((x) => x.name === k)) continue;
+        if (!this.reported.has(b.name + '.' + k)) {
+          this.reported.add(b.name + '.' + k);
+          this.opts.warn?.(`${where}: column ${k} is not in the ${b.name} schema; kept as ${jsType(v)}`);
+        }
+        c = { type: jsType(v), data: new Array<Val>(b.n).fill(null), known: false };
+        b.cols.set(k, c);
+      }
+      c.data[b.n] = cell(v, c.type);
+    }
+    b.n++;
+    for (const c of b.cols.values()) if (c.data.length < b.n) c.data[b.n - 1] = c.type === 'string' ? '' : null;
+  }
+
+  private target(file: string, row: Record<string, unknown>, where: string): Builder {
+    const byFile = tableForFile(file, this.opts.schemas);
+    if (byFile) return this.builder(byFile);
+    const t = row.Type;
+    if (typeof t === 'string' && t) {
+      if (!this.opts.schemas[t]) throw new UserError(`${where}: unknown table ${t} (Type column)`);
+      return this.builder(t);
+    }
+    throw new UserError(`${where}: cannot tell the table: name the file after it (SigninLogs.ndjson) or give a Type column`);
+  }
+
+  async loadFile(file: string): Promise<void> {
+    const ext = extname(file).toLowerCase();
+    if (ext === '.csv') return this.loadCsv(file);
+    if (ext === '.json') {
+      const text = readFileSync(file, 'utf8');
+      const trimmed = text.trimStart();
+      if (trimmed.startsWith('[')) {
+        let rows: unknown;
+        try {
+          rows = JSON.parse(text);
+        } catch (e) {
+          throw new UserError(`${file}:1:1: not valid JSON: ${(e as Error).message}`);
+        }
+        (rows as unknown[]).forEach((r, i) => {
+          if (!r || typeof r !== 'object' || Array.isArray(r)) throw new UserError(`${file}: element ${i + 1} is not an object`);
+          this.add(this.target(file, r as Record<string, unknown>, `${file}: element ${i + 1}`), r as Record<string, unknown>, file);
+        });
+        return;
+      }
+    }
+    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+    let line = 0;
+    let tgt: Builder | null = null;
+    const byFile = tableForFile(file, this.opts.schemas);
+    if (byFile) tgt = this.builder(byFile);
+    for await (const l of rl) {
+      line++;
+      if (!l.trim()) continue;
+      let row: Record<string, unknown>;
+      try {
+        row = JSON.parse(l) as Record<string, unknown>;
+      } catch (e) {
+        rl.close();
+        throw new UserError(`${file}:${line}:1: not a JSON object: ${(e as Error).message}`);
+      }
+      if (!row || typeof row !== 'object' || Array.isArray(row)) throw new UserError(`${file}:${line}:1: not a JSON object`);
+      this.add(tgt ?? this.target(file, row, `${file}:${line}`), row, `${file}:${line}`);
+    }
+  }
+
+  private loadCsv(file: string): void {
+    const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    const rows = parseCsv(text, file);
+    const header = rows.shift();
+    if (!header) return;
+    // portal exports name columns like "TimeGenerated [UTC]"
+    const names = header.map((h) => h.replace(/\s*\[UTC\]$/, ''));
+    rows.forEach((r, i) => {
+      if (r.length === 1 && r[0] === '') return;
+      if (r.length !== names.length) throw new UserError(`${file}:${i + 2}:1: ${r.length} cells, the header has ${names.length}`);
+      const obj: Record<string, unknown> = {};
+      names.forEach((n, j) => (obj[n] = r[j]));
+      this.add(this.target(file, obj, `${file}:${i + 2}`), obj, `${file}:${i + 2}`);
+    });
+  }
+
+  /** Every known table (empty when no rows were recorded). */
+  result(): Map<string, Table> {
+    const out = new Map<string, Table>();
+    for (const name of Object.keys(this.opts.schemas)) this.builder(name);
+    for (const [name, b] of this.tables) {
+      out.set(name, { n: b.n, cols: [...b.cols.entries()].map(([cname, c]) => ({ name: cname, type: c.type, data: c.data })) });
+    }
+    return out;
+  }
+}
+
+export function parseCsv(text: string, file: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cellText = '';
+  let i = 0;
+  let q = false;
+  let line = 1;
+  const n = text.length;
+  while (i < n) {
+    const ch = text[i]!;
+    if (q) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cellText += '"';
+          i += 2;
+          continue;
+        }
+        q = false;
+        i++;
+        continue;
+      }
+      if (ch === '\n') line++;
+      cellText += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"' && cellText === '') {
+      q = true;
+      i++;
+    } else if (ch === ',') {
+      row.push(cellText);
+      cellText = '';
+      i++;
+    } else if (ch === '\n' || ch === '\r') {
+      row.push(cellText);
+      rows.push(row);
+      row = [];
+      cellText = '';
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      i++;
+      line++;
+    } else {
+      cellText += ch;
+      i++;
+    }
+  }
+  if (q) throw new UserError(`${file}:${line}:1: unterminated quoted cell`);
+  if (cellText !== '' || row.length) {
+    row.push(cellText);
+    rows.push(row);
+  }
+  return rows;
+}
+
+export async function loadLogs(paths: string[], opts: LoadOptions): Promise<Map<string, Table>> {
+  const loader = new Loader(opts);
+  for (const f of listFiles(paths)) await loader.loadFile(f);
+  return loader.result();
+}
+
+/** A watchlist CSV as the table _GetWatchlist returns. */
+export function loadWatchlist(file: string, alias: string): Table {
+  const rows = parseCsv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), file);
+  const header = rows.shift() ?? [];
+  const body = rows.filter((r) => !(r.length === 1 && r[0] === ''));
+  const cols = header.map((h, j) => ({ name: h, type: 'string' as KType, data: body.map((r) => r[j] ?? '') as Val[] }));
+  const searchKey = cols.find((c) => c.name === 'SearchKey') ?? { name: 'SearchKey', type: 'string' as KType, data: body.map((r) => r[0] ?? '') as Val[] };
+  void alias;
+  return {
+    n: body.length,
+    cols: [
+      { name: '_DTItemId', type: 'string', data: body.map((_, i) => String(i + 1)) },
+      { name: 'LastUpdatedTimeUTC', type: 'datetime', data: body.map(() => null) },
+      searchKey,
+      ...cols.filter((c) => c.name !== 'SearchKey'),
+    ],
+  };
+}

@@ -1,0 +1,830 @@
+// The one engine module that reads the Bridge.NET syntax tree of Kusto.Language; it produces the
+// plain IR of ir.ts. Built-ins are recognised by the analyzer's symbols, never by name alone.
+import { analyzedTree, builtinTables, lineCol, type SchemaEnv } from '../kql/kusto.js';
+import { UserError } from '../diagnostics.js';
+import { SCALARS } from './scalars.js';
+import { AGGS } from './aggregates.js';
+import type { Agg, Bind, Col, Expr, Op, ParsePart, SortKey, Statement, Tab, UnionOpts } from './ir.js';
+import { normType, parseDatetime, parseGuid, parseTimespan, type Dyn, type KType, type Val } from './values.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type N = any;
+
+export interface TranslateOptions {
+  file?: string;
+  env?: SchemaEnv;
+}
+
+/** Scalar functions the evaluator implements (scalars.ts, eval.ts); the translator rejects the others. */
+export const SCALAR_FNS = new Set<string>([...Object.keys(SCALARS), 'column_ifexists', 'ingestion_time', 'row_number', 'prev', 'next', 'row_cumsum', 'pack_all', 'bag_pack_columns']);
+export const AGG_FNS = new Set<string>([...Object.keys(AGGS), 'arg_max', 'arg_min', 'percentiles']);
+
+export class Translator {
+  private K: N;
+  private B: N;
+  private kinds: Record<number, string> = {};
+  private builtinFns = new Set<unknown>();
+  private builtinAggs = new Set<unknown>();
+  private materializeIds = 0;
+  /** Position offset when translating a function expansion: errors point at the call. */
+  private callSite: N = null;
+
+  constructor(
+    private text: string,
+    private opts: TranslateOptions,
+  ) {}
+
+  translate(): Statement {
+    const tree = analyzedTree(this.text, this.opts.env);
+    const errs = tree.diagnostics;
+    if (errs.length) {
+      const file = this.opts.file ?? '<query>';
+      const diags = errs.map((d) => ({ file, ...lineCol(this.text, d.start), severity: 'error' as const, message: `${d.code} ${d.message}` }));
+      throw new UserError(`the query does not analyze (${errs.length} error${errs.length > 1 ? 's' : ''})`, diags);
+    }
+    this.K = tree.kusto;
+    this.B = tree.bridge;
+    const SK = this.K.Syntax.SyntaxKind;
+    for (const [name, v] of Object.entries(SK)) if (typeof v === 'number') this.kinds[v] = name;
+    for (const f of this.list(this.K.Functions.All)) this.builtinFns.add(f);
+    for (const f of this.list(this.K.Aggregates.All)) this.builtinAggs.add(f);
+    const code: N = tree.code;
+    const root = code.Syntax;
+    const binds: Bind[] = [];
+    let query: Tab | null = null;
+    for (const st of this.seps(root.Statements)) {
+      const k = this.kind(st);
+      if (k === 'LetStatement') binds.push(this.letBind(st));
+      else if (k === 'ExpressionStatement') {
+        const e = st.Expression;
+        if (this.isTabular(e)) query = this.tab(e);
+        else query = { k: 'print', cols: [{ name: 'print_0', type: this.type(e) }], exprs: [this.expr(e)] };
+      } else if (k === 'QueryParametersStatement' || k === 'SetOptionStatement') continue;
+      else this.unsupported(this.firstToken(st), st);
+    }
+    const rt = code.ResultType;
+    const out: Col[] = rt && rt.Columns ? this.list(rt.Columns).map((c: N) => ({ name: c.Name, type: normType(c.Type.Name) })) : [];
+    return { binds, query, out };
+  }
+
+  // ---- helpers over the Bridge object model
+
+  private list(l: N): N[] {
+    return l ? this.B.toArray(l) : [];
+  }
+  private seps(l: N): N[] {
+    return this.list(l).map((s: N) => (s && s.Element !== undefined ? s.Element : s));
+  }
+  private kind(n: N): string {
+    return this.kinds[n.Kind] ?? 'Unknown';
+  }
+  private at(n: N): string {
+    const site = this.callSite ?? n;
+    const { line, col } = lineCol(this.text, site.TextStart);
+    return `${line}:${col}`;
+  }
+  private firstToken(n: N): string {
+    return n.GetFirstToken(false)?.Text ?? this.kind(n);
+  }
+  unsupported(what: string, n: N): never {
+    const site = this.callSite ?? n;
+    const { line, col } = lineCol(this.text, site.TextStart);
+    const file = this.opts.file ?? '<query>';
+    throw new UserError(`unsupported: ${what} at ${line}:${col}`, [{ file, line, col, severity: 'error', message: `unsupported: ${what}` }]);
+  }
+  private type(n: N): KType {
+    const rt = n?.ResultType;
+    return normType(rt?.Name ?? 'dynamic');
+  }
+  private isTabular(n: N): boolean {
+    const rt = n?.ResultType;
+    return !!rt && rt.Kind === this.K.Symbols.SymbolKind.Table;
+  }
+  private cols(n: N): Col[] {
+    const rt = n?.ResultType;
+    if (!rt || !rt.Columns) return [];
+    return this.list(rt.Columns).map((c: N) => ({ name: c.Name, type: normType(c.Type?.Name ?? 'dynamic') }));
+  }
+  private symName(n: N): string | null {
+    return n?.ReferencedSymbol?.Name ?? null;
+  }
+  private symKind(n: N): string {
+    const s = n?.ReferencedSymbol;
+    if (!s) return '';
+    const SK = this.K.Symbols.SymbolKind;
+    for (const [k, v] of Object.entries(SK)) if (v === s.Kind) return k;
+    return '';
+  }
+  private param(op: N, name: string): N | null {
+    for (const p of this.seps(op.Parameters)) {
+      if (p.Name?.SimpleName?.toLowerCase() === name) return p.Expression;
+    }
+    return null;
+  }
+  private paramText(op: N, name: string): string | null {
+    const e = this.param(op, name);
+    if (!e) return null;
+    const c = e.ConstantValue;
+    if (typeof c === 'string') return c;
+    if (e.SimpleName) return e.SimpleName;
+    return e.ToString().trim();
+  }
+
+  // ---- statements
+
+  private letBind(st: N): Bind {
+    const name: string = st.Name.SimpleName;
+    const e = st.Expression;
+    const k = this.kind(e);
+    if (k === 'FunctionDeclaration') return { name, fn: true };
+    if (this.isTabular(e) || k === 'MaterializeExpression') return { name, tab: this.tab(e) };
+    return { name, expr: this.expr(e) };
+  }
+
+  // ---- tabular expressions
+
+  tab(n: N): Tab {
+    const k = this.kind(n);
+    switch (k) {
+      case 'ParenthesizedExpression':
+        return this.tab(n.Expression);
+      case 'PipeExpression':
+        return this.pipe(n);
+      case 'NameReference': {
+        const sk = this.symKind(n);
+        if (sk === 'Table') return { k: 'table', name: this.symName(n)! };
+        if (sk === 'Variable' || sk === 'Parameter' || sk === 'Group') return { k: 'ref', name: n.SimpleName };
+        if (sk === 'Function') return this.callTab(n, n);
+        // an unknown table inside union isfuzzy=true: absent at run time
+        if (!n.ReferencedSymbol) return { k: 'table', name: n.SimpleName };
+        return this.unsupported(`reference to ${n.SimpleName}`, n);
+      }
+      case 'FunctionCallExpression':
+        return this.callTab(n, n);
+      case 'DataTableExpression':
+        return this.datatable(n);
+      case 'MaterializeExpression':
+        return { k: 'materialize', id: ++this.materializeIds, q: this.tab(n.Expression) };
+      case 'UnionOperator':
+      case 'PrintOperator':
+      case 'RangeOperator':
+        return this.sourceOp(n);
+      case 'FunctionBody':
+        return this.body(n);
+      default:
+        if (this.kind(n).endsWith('Operator')) return this.sourceOp(n);
+        return this.unsupported(this.firstToken(n), n);
+    }
+  }
+
+  private body(b: N): Tab {
+    const binds: Bind[] = this.seps(b.Statements).map((s: N) => {
+      if (this.kind(s) !== 'LetStatement') this.unsupported(this.firstToken(s), s);
+      return this.letBind(s);
+    });
+    const body = this.tab(b.Expression);
+    return binds.length ? { k: 'scope', binds, body } : body;
+  }
+
+  private callTab(n: N, nameNode: N): Tab {
+    const sym = n.ReferencedSymbol;
+    const name: string = sym?.Name ?? nameNode.SimpleName;
+    if (name === 'table' && this.builtinFns.has(sym)) {
+      const rt = n.ResultType;
+      if (rt && rt.Kind === this.K.Symbols.SymbolKind.Table && rt.Name && rt.Name !== 'table') return { k: 'table', name: rt.Name };
+      const arg = this.seps(n.ArgumentList?.Expressions)[0];
+      if (arg && typeof arg.ConstantValue === 'string') return { k: 'table', name: arg.ConstantValue };
+      return this.unsupported('table() with a non-constant name', n);
+    }
+    if (name === '_GetWatchlist') {
+      const arg = this.seps(n.ArgumentList?.Expressions)[0];
+      return { k: 'watchlist', alias: this.expr(arg) };
+    }
+    if (this.builtinFns.has(sym)) return this.unsupported(`${name}()`, n);
+    const { binds, bodyNode } = this.expandCall(n);
+    const saved = this.callSite;
+    this.callSite = this.callSite ?? n;
+    try {
+      return { k: 'scope', binds, body: this.tab(bodyNode) };
+    } finally {
+      this.callSite = saved;
+    }
+  }
+
+  /** A call of a user function: its arguments bound to its parameters, and the analyzer's expansion. */
+  private expandCall(n: N): { binds: Bind[]; bodyNode: N } {
+    const exp = n.GetExpansion ? n.GetExpansion() : null;
+    if (!exp) return this.unsupported(`call of ${this.symName(n) ?? 'function'}`, n);
+    const sym = n.ReferencedSymbol;
+    const sigs = sym ? this.list(sym.Signatures) : [];
+    const params = sigs.length ? this.list(sigs[0].Parameters) : [];
+    const args = this.seps(n.ArgumentList?.Expressions);
+    const binds: Bind[] = [];
+    params.forEach((p: N, i: number) => {
+      const pname: string = p.Name;
+      const a = args[i];
+      if (a) {
+        if (this.isTabular(a)) binds.push({ name: pname, tab: this.tab(a) });
+        else binds.push({ name: pname, expr: this.expr(a) });
+      } else if (p.DefaultValue) {
+        binds.push({ name: pname, expr: this.expr(p.DefaultValue) });
+      }
+    });
+    // The expansion body may have its own let statements; its final expression is the result.
+    return { binds, bodyNode: exp };
+  }
+
+  private datatable(n: N): Tab {
+    const cols: Col[] = this.list(n.Schema.Columns).map((c: N) => {
+      const d = c.Element ?? c;
+      return { name: d.Name.SimpleName, type: normType(d.Type.ToString().trim()) };
+    });
+    const rows = this.seps(n.Values).map((v: N) => this.expr(v));
+    return { k: 'datatable', cols, rows };
+  }
+
+  private sourceOp(n: N): Tab {
+    const k = this.kind(n);
+    if (k === 'PrintOperator') {
+      const cols = this.cols(n);
+      const exprs = this.seps(n.Expressions).map((e: N) => this.expr(this.unname(e)));
+      return { k: 'print', cols, exprs };
+    }
+    if (k === 'RangeOperator') {
+      const col = this.cols(n)[0]!;
+      return { k: 'range', col, from: this.expr(n.From), to: this.expr(n.To), step: this.expr(n.Step) };
+    }
+    if (k === 'UnionOperator') {
+      const inputs = this.seps(n.Expressions).flatMap((e: N) => this.unionInputs(e));
+      return { k: 'union', inputs: inputs.map((x) => x.tab), opts: this.unionOpts(n, inputs.map((x) => x.name)) };
+    }
+    return this.unsupported(this.firstToken(n), n);
+  }
+
+  private unionInputs(e: N): { tab: Tab; name: string }[] {
+    const k = this.kind(e);
+    if (k === 'NameReference' && e.Name && this.kind(e.Name) === 'WildcardedName') {
+      // wildcard: the analyzer resolves it to the matching tables (a union symbol)
+      const pat = e.SimpleName as string;
+      const re = new RegExp('^' + pat.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$');
+      const tables = Object.keys(this.opts.env?.tables ?? builtinTables());
+      return tables.filter((t) => re.test(t)).sort().map((t) => ({ tab: { k: 'table', name: t } as Tab, name: t }));
+    }
+    const name = k === 'NameReference' ? (e.SimpleName as string) : k === 'ParenthesizedExpression' && this.kind(e.Expression) === 'NameReference' ? e.Expression.SimpleName : 'union_arg' + 0;
+    return [{ tab: this.tab(e), name }];
+  }
+
+  private unionOpts(n: N, names: string[]): UnionOpts {
+    const kind = (this.paramText(n, 'kind') ?? 'outer').toLowerCase() === 'inner' ? 'inner' : 'outer';
+    const ws = this.paramText(n, 'withsource') ?? undefined;
+    const fz = (this.paramText(n, 'isfuzzy') ?? 'false').toLowerCase() === 'true';
+    return { kind, withsource: ws, isfuzzy: fz, names };
+  }
+
+  private pipe(n: N): Tab {
+    const src = this.tab(n.Expression);
+    const op = this.op(n.Operator, n, n.Expression);
+    return { k: 'pipe', src, op };
+  }
+
+  private unname(e: N): N {
+    return this.kind(e) === 'SimpleNamedExpression' ? e.Expression : e;
+  }
+
+  /** Names for unnamed expressions come from the analyzer's result schema. */
+  private namer(pipeNode: N, inputNode: N) {
+    const out = this.cols(pipeNode).map((c) => c.name);
+    const input = new Set(this.cols(inputNode).map((c) => c.name));
+    const used = new Set<string>();
+    return (e: N, i: number | null): string => {
+      if (this.kind(e) === 'SimpleNamedExpression') {
+        const nm = e.Name.SimpleName as string;
+        used.add(nm);
+        return nm;
+      }
+      if (i !== null && out[i] !== undefined) return out[i]!;
+      if (this.kind(e) === 'NameReference') return e.SimpleName;
+      const nm = out.find((c) => !input.has(c) && !used.has(c)) ?? 'Column1';
+      used.add(nm);
+      return nm;
+    };
+  }
+
+  private op(o: N, pipeNode: N, inputNode: N): Op {
+    const k = this.kind(o);
+    switch (k) {
+      case 'FilterOperator':
+        return { k: 'where', cond: this.expr(o.Condition) };
+      case 'ExtendOperator': {
+        const name = this.namer(pipeNode, inputNode);
+        const items = this.seps(o.Expressions).map((e: N) => {
+          if (this.kind(e) === 'CompoundNamedExpression') this.compound(e);
+          return { name: name(e, null), e: this.expr(this.unname(e)) };
+        });
+        return { k: 'extend', items };
+      }
+      case 'ProjectOperator': {
+        const out = this.cols(pipeNode);
+        const items = this.seps(o.Expressions).map((e: N, i: number) => {
+          if (this.kind(e) === 'CompoundNamedExpression') this.compound(e);
+          return { name: this.kind(e) === 'SimpleNamedExpression' ? e.Name.SimpleName : (out[i]?.name ?? e.ToString().trim()), e: this.expr(this.unname(e)) };
+        });
+        return { k: 'project', items };
+      }
+      case 'ProjectAwayOperator':
+      case 'ProjectKeepOperator': {
+        const inCols = this.cols(inputNode).map((c) => c.name);
+        const outCols = new Set(this.cols(pipeNode).map((c) => c.name));
+        if (k === 'ProjectAwayOperator') return { k: 'project-away', names: inCols.filter((c) => !outCols.has(c)) };
+        return { k: 'project-keep', names: this.cols(pipeNode).map((c) => c.name) };
+      }
+      case 'ProjectRenameOperator': {
+        const pairs = this.seps(o.Expressions).map((e: N) => ({ to: e.Name.SimpleName as string, from: (e.Expression.SimpleName ?? e.Expression.ToString().trim()) as string }));
+        return { k: 'project-rename', pairs };
+      }
+      case 'ProjectReorderOperator':
+        return { k: 'project-reorder', names: this.cols(pipeNode).map((c) => c.name) };
+      case 'SummarizeOperator':
+        return this.summarize(o, pipeNode, inputNode);
+      case 'JoinOperator':
+      case 'LookupOperator':
+        return this.join(o, pipeNode, inputNode, k === 'LookupOperator');
+      case 'UnionOperator': {
+        const inputs = this.seps(o.Expressions).flatMap((e: N) => this.unionInputs(e));
+        const leftName = this.kind(inputNode) === 'NameReference' ? inputNode.SimpleName : 'union_arg0';
+        return { k: 'union', others: inputs.map((x) => x.tab), opts: this.unionOpts(o, [leftName, ...inputs.map((x) => x.name)]) };
+      }
+      case 'MvExpandOperator': {
+        const items = this.mvItems(o, pipeNode, inputNode);
+        const lim = this.seps(o.Parameters).length ? null : null;
+        void lim;
+        const withIdx = this.paramText(o, 'with_itemindex') ?? undefined;
+        if (o.RowLimitClause) return { k: 'mv-expand', items, limit: this.expr(o.RowLimitClause.Expression), withItemIndex: withIdx };
+        const bagexp = (this.paramText(o, 'kind') ?? this.paramText(o, 'bagexpansion') ?? 'bag').toLowerCase();
+        return { k: 'mv-expand', items, withItemIndex: withIdx, kindArray: bagexp === 'array' };
+      }
+      case 'MvApplyOperator': {
+        const items = this.mvItems(o, pipeNode, inputNode);
+        const withIdx = this.paramText(o, 'with_itemindex') ?? undefined;
+        if (o.RowLimitClause || o.ContextIdClause) this.unsupported('mv-apply with limit or id', o);
+        const sub = this.subquery(o.Subquery.Expression);
+        return { k: 'mv-apply', items, sub, withItemIndex: withIdx, out: this.cols(pipeNode) };
+      }
+      case 'ParseOperator':
+      case 'ParseWhereOperator':
+        return this.parse(o, k === 'ParseWhereOperator');
+      case 'SortOperator': {
+        const keys = this.seps(o.Expressions).map((e: N) => this.sortKey(e));
+        return { k: 'sort', keys };
+      }
+      case 'TakeOperator':
+        return { k: 'take', n: this.expr(o.Expression) };
+      case 'TopOperator':
+        return { k: 'top', n: this.expr(o.Expression), key: this.sortKey(o.ByExpression) };
+      case 'DistinctOperator': {
+        const exprs = this.seps(o.Expressions);
+        if (exprs.length === 1 && this.kind(exprs[0]) === 'StarExpression') return { k: 'distinct', items: [], all: true };
+        const out = this.cols(pipeNode);
+        return { k: 'distinct', items: exprs.map((e: N, i: number) => ({ name: out[i]?.name ?? 'Column' + (i + 1), e: this.expr(this.unname(e)) })), all: false };
+      }
+      case 'CountOperator':
+        return { k: 'count', name: this.cols(pipeNode)[0]?.name ?? 'Count' };
+      case 'SerializeOperator': {
+        const name = this.namer(pipeNode, inputNode);
+        return { k: 'serialize', items: this.seps(o.Expressions).map((e: N) => ({ name: name(e, null), e: this.expr(this.unname(e)) })) };
+      }
+      case 'GetSchemaOperator':
+        return { k: 'getschema' };
+      case 'AsOperator':
+        return { k: 'as', name: o.Name.SimpleName };
+      case 'EvaluateOperator': {
+        const call = o.FunctionCall;
+        const fname = call.Name?.SimpleName;
+        if (fname === 'bag_unpack') {
+          const args = this.seps(call.ArgumentList?.Expressions);
+          const col = args[0];
+          if (!col || this.kind(col) !== 'NameReference') this.unsupported('bag_unpack of an expression', call);
+          const prefix = args[1] && typeof args[1].ConstantValue === 'string' ? args[1].ConstantValue : '';
+          if (args.length > 2) this.unsupported('bag_unpack with a column conflict or ignored-properties argument', call);
+          return { k: 'bag_unpack', col: col.SimpleName, prefix, out: this.cols(pipeNode) };
+        }
+        return this.unsupported(`evaluate ${fname}`, o);
+      }
+      case 'InvokeOperator': {
+        const call = o.Function;
+        const exp = call.GetExpansion ? call.GetExpansion() : null;
+        if (!exp) return this.unsupported('invoke', o);
+        const sym = call.ReferencedSymbol;
+        const params = this.list(this.list(sym.Signatures)[0].Parameters);
+        const args = this.seps(call.ArgumentList?.Expressions);
+        const binds: Bind[] = [{ name: params[0].Name, tab: { k: 'input' } }];
+        params.slice(1).forEach((p: N, i: number) => {
+          const a = args[i];
+          if (a) binds.push(this.isTabular(a) ? { name: p.Name, tab: this.tab(a) } : { name: p.Name, expr: this.expr(a) });
+          else if (p.DefaultValue) binds.push({ name: p.Name, expr: this.expr(p.DefaultValue) });
+        });
+        return { k: 'invoke', body: { k: 'scope', binds, body: this.tab(exp) } };
+      }
+      case 'MakeSeriesOperator':
+        return this.makeSeries(o, pipeNode);
+      case 'RenderOperator':
+        return { k: 'as', name: '' };
+      default:
+        return this.unsupported(this.firstToken(o), o);
+    }
+  }
+
+  private compound(e: N): never {
+    const call = e.Expression;
+    const fname = call?.Name?.SimpleName ?? this.firstToken(call ?? e);
+    return this.unsupported(`${fname}()`, call ?? e);
+  }
+
+  private subquery(e: N): Tab {
+    // Operators of a subquery start from the implicit input.
+    const k = this.kind(e);
+    if (k === 'PipeExpression') return { k: 'pipe', src: this.subquery(e.Expression), op: this.op(e.Operator, e, e.Expression) };
+    if (k.endsWith('Operator')) return { k: 'pipe', src: { k: 'input' }, op: this.op(e, e, e) };
+    return this.tab(e);
+  }
+
+  private mvItems(o: N, pipeNode: N, inputNode: N): { name: string; e: Expr; t: KType }[] {
+    void pipeNode;
+    void inputNode;
+    return this.seps(o.Expressions).map((m: N) => {
+      const inner = m.Expression;
+      const name = this.kind(inner) === 'SimpleNamedExpression' ? inner.Name.SimpleName : (inner.SimpleName ?? inner.ToString().trim());
+      const tt = m.ToTypeOf ? normType(m.ToTypeOf.TypeOf.ToString().replace(/^typeof\(|\)$/g, '').trim()) : 'dynamic';
+      return { name, e: this.expr(this.unname(inner)), t: tt };
+    });
+  }
+
+  private sortKey(e: N): SortKey {
+    if (this.kind(e) !== 'OrderedExpression') return { e: this.expr(e), desc: true, nullsFirst: false };
+    const ord = e.Ordering;
+    const txt: string = ord ? ord.ToString().toLowerCase() : '';
+    const desc = !/\basc\b/.test(txt);
+    let nullsFirst = !desc;
+    if (/nulls\s*first/.test(txt)) nullsFirst = true;
+    if (/nulls\s*last/.test(txt)) nullsFirst = false;
+    return { e: this.expr(e.Expression), desc, nullsFirst };
+  }
+
+  private parse(o: N, where: boolean): Op {
+    const kindTxt = (this.paramText(o, 'kind') ?? 'simple').toLowerCase();
+    if (kindTxt !== 'simple' && kindTxt !== 'regex') this.unsupported(`parse kind=${kindTxt}`, o);
+    const flags = this.paramText(o, 'flags');
+    if (flags) this.unsupported('parse flags', o);
+    const pattern: ParsePart[] = this.list(o.Patterns).map((p: N) => {
+      const pk = this.kind(p);
+      if (pk === 'StarExpression') return { k: 'star' } as ParsePart;
+      if (pk === 'StringLiteralExpression' || pk === 'CompoundStringLiteralExpression') return { k: 'lit', s: String(p.ConstantValue) } as ParsePart;
+      if (pk === 'NameAndTypeDeclaration') return { k: 'cap', name: p.Name.SimpleName, t: normType(p.Type.ToString().trim()) } as ParsePart;
+      if (pk === 'NameDeclaration') return { k: 'cap', name: p.SimpleName, t: 'string' } as ParsePart;
+      return this.unsupported('parse pattern element', p);
+    });
+    return { k: 'parse', src: this.expr(o.Expression), pattern, where, regex: kindTxt === 'regex' };
+  }
+
+  private aggOf(e: N, out: Col[], byNames: Set<string>): Agg {
+    const call = this.unname(e);
+    if (this.kind(call) !== 'FunctionCallExpression') return this.unsupported('aggregate expression', call);
+    const sym = call.ReferencedSymbol;
+    const fn: string = sym?.Name ?? '';
+    if (!this.builtinAggs.has(sym) || !AGG_FNS.has(fn)) return this.unsupported(`${fn}()`, call);
+    const argNodes = this.seps(call.ArgumentList?.Expressions);
+    const star = argNodes.some((a: N) => this.kind(a) === 'StarExpression');
+    const args = argNodes.filter((a: N) => this.kind(a) !== 'StarExpression').map((a: N) => this.expr(this.unname(a)));
+    void byNames;
+    return { fn, args, out, star, at: this.at(call) };
+  }
+
+  private summarize(o: N, pipeNode: N, inputNode: N): Op {
+    if (this.seps(o.Parameters).length) {
+      /* hints such as hint.strategy do not change results */
+    }
+    const out = this.cols(pipeNode);
+    const byNodes = o.ByClause ? this.seps(o.ByClause.Expressions) : [];
+    const by = byNodes.map((e: N, i: number) => ({ name: out[i]?.name ?? 'Column' + (i + 1), e: this.expr(this.unname(e)) }));
+    const byNames = new Set(by.map((b) => b.name));
+    let pos = by.length;
+    const inCols = this.cols(inputNode);
+    const aggs = this.seps(o.Aggregates).map((e: N) => {
+      const call = this.unname(e);
+      const rt = call.ResultType;
+      let width = 1;
+      if (rt && rt.Columns && rt.Kind !== this.K.Symbols.SymbolKind.Table) width = this.list(rt.Columns).length;
+      const fname = call.ReferencedSymbol?.Name ?? '';
+      if ((fname === 'arg_max' || fname === 'arg_min') && this.seps(call.ArgumentList?.Expressions).some((a: N) => this.kind(a) === 'StarExpression')) {
+        width = out.length - pos - (this.seps(o.Aggregates).length - 1 - this.seps(o.Aggregates).indexOf(e));
+        void inCols;
+      }
+      const cols = out.slice(pos, pos + width);
+      pos += width;
+      return this.aggOf(e, cols, byNames);
+    });
+    return { k: 'summarize', by, aggs };
+  }
+
+  private makeSeries(o: N, pipeNode: N): Op {
+    const out = this.cols(pipeNode);
+    const aggs = this.seps(o.Aggregates).map((a: N, i: number) => {
+      const e = a.Expression;
+      // absent buckets default to 0 unless `default=` says otherwise
+      const dflt = a.DefaultExpression ? this.expr(a.DefaultExpression.Expression) : ({ k: 'lit', t: 'long', v: 0 } as Expr);
+      const name = this.kind(e) === 'SimpleNamedExpression' ? e.Name.SimpleName : out[i]?.name;
+      const agg = this.aggOf(e, [{ name, type: 'dynamic' }], new Set());
+      return { name, agg, dflt };
+    });
+    const onClause = o.OnClause;
+    const onExpr = onClause.Expression;
+    const onName = this.kind(onExpr) === 'NameReference' ? onExpr.SimpleName : 'x';
+    const range = o.RangeClause;
+    const rk = this.kind(range);
+    let from: Expr | undefined;
+    let to: Expr | undefined;
+    let step: Expr;
+    if (rk === 'MakeSeriesFromToStepClause') {
+      from = range.MakeSeriesFromClause ? this.expr(range.MakeSeriesFromClause.Expression) : undefined;
+      to = range.MakeSeriesToClause ? this.expr(range.MakeSeriesToClause.Expression) : undefined;
+      step = this.expr(range.MakeSeriesStepClause.Expression);
+    } else return this.unsupported('make-series in range()', o);
+    const byNodes = o.ByClause ? this.seps(o.ByClause.Expressions) : [];
+    const by = byNodes.map((e: N) => ({ name: this.kind(e) === 'SimpleNamedExpression' ? e.Name.SimpleName : (e.SimpleName ?? 'Column1'), e: this.expr(this.unname(e)) }));
+    return { k: 'make-series', aggs, on: this.expr(onExpr), onName, from, to, step, by };
+  }
+
+  private join(o: N, pipeNode: N, inputNode: N, lookup: boolean): Op {
+    let kind = (this.paramText(o, 'kind') ?? (lookup ? 'leftouter' : 'innerunique')).toLowerCase();
+    if (kind === 'left') kind = 'leftouter';
+    if (kind === 'anti' || kind === 'leftantisemi') kind = 'leftanti';
+    if (kind === 'rightantisemi') kind = 'rightanti';
+    if (kind === 'semi') kind = 'leftsemi';
+    if (kind === 'outer') kind = 'fullouter';
+    const known = ['inner', 'innerunique', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'rightsemi', 'leftanti', 'rightanti'];
+    if (!known.includes(kind)) this.unsupported(`join kind=${kind}`, o);
+    const right = this.tab(o.Expression);
+    const cond = o.ConditionClause;
+    if (!cond || this.kind(cond) !== 'JoinOnClause') return this.unsupported('join where', o);
+    const leftCols = new Set(this.cols(inputNode).map((c) => c.name));
+    void leftCols;
+    const keys: { l: Expr; r: Expr }[] = [];
+    for (const c of this.seps(cond.Expressions)) {
+      const ck = this.kind(c);
+      if (ck === 'NameReference') {
+        const t = this.type(c);
+        keys.push({ l: { k: 'col', name: c.SimpleName, t }, r: { k: 'col', name: c.SimpleName, t } });
+      } else if (ck === 'EqualExpression') {
+        const l = this.expr(c.Left);
+        const r = this.expr(c.Right);
+        const side = (x: Expr) => (x.k === 'col' ? x.side : undefined);
+        if (side(l) === 'left' && side(r) === 'right') keys.push({ l, r });
+        else if (side(l) === 'right' && side(r) === 'left') keys.push({ l: r, r: l });
+        else return this.unsupported('join condition', c);
+      } else return this.unsupported('join condition', c);
+    }
+    return { k: 'join', kind, right, keys, out: this.cols(pipeNode), lookup };
+  }
+
+  // ---- scalar expressions
+
+  expr(n: N): Expr {
+    const k = this.kind(n);
+    const t = this.type(n);
+    switch (k) {
+      case 'ParenthesizedExpression':
+        if (this.isTabular(n.Expression)) return { k: 'scalar', q: this.tab(n.Expression), t };
+        return this.expr(n.Expression);
+      case 'LongLiteralExpression':
+      case 'IntLiteralExpression':
+      case 'RealLiteralExpression':
+      case 'DecimalLiteralExpression':
+      case 'BooleanLiteralExpression':
+      case 'StringLiteralExpression':
+      case 'CompoundStringLiteralExpression':
+      case 'DateTimeLiteralExpression':
+      case 'TimespanLiteralExpression':
+      case 'GuidLiteralExpression':
+      case 'NullLiteralExpression':
+        return this.literal(n, k, t);
+      case 'TypeOfLiteralExpression':
+        return { k: 'lit', t: 'string', v: n.ToString().trim() };
+      case 'DynamicExpression':
+        return { k: 'lit', t: 'dynamic', v: this.dynamicLiteral(n.Expression) };
+      case 'NameReference':
+        return this.nameRef(n, t);
+      case 'PathExpression': {
+        const base = n.Expression;
+        const bk = this.kind(base);
+        if (bk === 'NameReference' && (base.SimpleName === '$left' || base.SimpleName === '$right')) {
+          return { k: 'col', name: n.Selector.SimpleName, t, side: base.SimpleName === '$left' ? 'left' : 'right' };
+        }
+        const sel = n.Selector;
+        const key = sel.SimpleName ?? (this.kind(sel) === 'BracketedName' ? sel.Name?.ConstantValue : null) ?? sel.ToString().trim().replace(/^\['|'\]$|^\["|"\]$/g, '');
+        if (this.isTabular(base)) return this.unsupported('table.column path', n);
+        return { k: 'path', x: this.expr(base), key: { k: 'lit', t: 'string', v: key }, t };
+      }
+      case 'ElementExpression': {
+        const sel = n.Selector;
+        return { k: 'path', x: this.expr(n.Expression), key: this.expr(sel.Expression), t };
+      }
+      case 'UnaryMinusExpression':
+        return { k: 'call', fn: '__neg', args: [this.expr(n.Expression)], t, at: this.at(n) };
+      case 'UnaryPlusExpression':
+        return this.expr(n.Expression);
+      case 'BetweenExpression':
+      case 'NotBetweenExpression':
+        return { k: 'between', neg: k === 'NotBetweenExpression', x: this.expr(n.Left), lo: this.expr(n.Right.First), hi: this.expr(n.Right.Second) };
+      case 'InExpression':
+      case 'NotInExpression':
+      case 'InCsExpression':
+      case 'NotInCsExpression': {
+        const op = this.opText(n);
+        const items = this.seps(n.Right.Expressions);
+        if (items.length === 1 && this.isTabular(items[0])) return { k: 'in', op, x: this.expr(n.Left), list: [], sub: this.tab(items[0]) };
+        return { k: 'in', op, x: this.expr(n.Left), list: items.map((e: N) => this.expr(e)) };
+      }
+      case 'HasAnyExpression':
+      case 'HasAllExpression': {
+        const items = this.seps(n.Right.Expressions);
+        if (items.length === 1 && this.isTabular(items[0])) return { k: 'in', op: k === 'HasAnyExpression' ? 'has_any' : 'has_all', x: this.expr(n.Left), list: [], sub: this.tab(items[0]) };
+        return { k: 'in', op: k === 'HasAnyExpression' ? 'has_any' : 'has_all', x: this.expr(n.Left), list: items.map((e: N) => this.expr(e)) };
+      }
+      case 'FunctionCallExpression':
+        return this.call(n, t);
+      case 'ToScalarExpression':
+        return { k: 'scalar', q: this.tab(n.Expression), t };
+      case 'StarExpression':
+        return { k: 'star' };
+      case 'MaterializeExpression':
+        return this.unsupported('materialize as scalar', n);
+      default:
+        if (BIN_OPS[k]) return { k: 'bin', op: BIN_OPS[k]!, l: this.expr(n.Left), r: this.expr(n.Right), t };
+        if (this.isTabular(n)) return { k: 'scalar', q: this.tab(n), t };
+        return this.unsupported(k.replace(/Expression$/, ''), n);
+    }
+  }
+
+  private opText(n: N): string {
+    const k = this.kind(n);
+    return { InExpression: 'in', NotInExpression: '!in', InCsExpression: 'in~', NotInCsExpression: '!in~' }[k as 'InExpression']!;
+  }
+
+  private nameRef(n: N, t: KType): Expr {
+    const sk = this.symKind(n);
+    const name: string = n.SimpleName;
+    if (sk === 'Column') return { k: 'col', name: this.symName(n) ?? name, t };
+    if (sk === 'Variable' || sk === 'Parameter') {
+      if (this.isTabular(n)) return { k: 'scalar', q: { k: 'ref', name }, t };
+      return { k: 'var', name, t };
+    }
+    if (sk === 'Function') return this.call(n, t);
+    if (sk === 'Table') return { k: 'scalar', q: { k: 'table', name }, t };
+    return this.unsupported(`name ${name}`, n);
+  }
+
+  private literal(n: N, k: string, t: KType): Expr {
+    const txt: string = n.ToString().trim();
+    const inner = /^[a-z]+\((.*)\)$/is.exec(txt);
+    const body = inner ? inner[1]!.trim() : txt;
+    if (body === 'null' || k === 'NullLiteralExpression') return { k: 'lit', t: k === 'NullLiteralExpression' ? 'dynamic' : t, v: t === 'string' ? '' : null };
+    let v: Val;
+    switch (k) {
+      case 'StringLiteralExpression':
+      case 'CompoundStringLiteralExpression':
+        v = String(n.ConstantValue ?? '');
+        break;
+      case 'BooleanLiteralExpression':
+        v = /true/i.test(body);
+        break;
+      case 'LongLiteralExpression':
+      case 'IntLiteralExpression':
+      case 'RealLiteralExpression':
+      case 'DecimalLiteralExpression': {
+        const s = body.replace(/^\+/, '');
+        if (/^0x/i.test(s)) v = Number(BigInt(s));
+        else if (/^(-?)inf(inity)?$/i.test(s)) v = s.startsWith('-') ? -Infinity : Infinity;
+        else if (/^nan$/i.test(s)) v = NaN;
+        else v = Number(s);
+        break;
+      }
+      case 'DateTimeLiteralExpression':
+        v = parseDatetime(body);
+        if (v === null) this.unsupported(`datetime literal ${txt}`, n);
+        break;
+      case 'TimespanLiteralExpression':
+        v = parseTimespan(txt);
+        if (v === null) v = parseTimespan(body);
+        if (v === null) this.unsupported(`timespan literal ${txt}`, n);
+        break;
+      case 'GuidLiteralExpression':
+        v = parseGuid(body);
+        break;
+      default:
+        v = null;
+    }
+    return { k: 'lit', t, v };
+  }
+
+  private dynamicLiteral(n: N): Dyn {
+    const k = this.kind(n);
+    switch (k) {
+      case 'JsonArrayExpression':
+        return this.seps(n.Values).map((v: N) => this.dynamicLiteral(v));
+      case 'JsonObjectExpression': {
+        const o: { [k: string]: Dyn } = {};
+        for (const p of this.seps(n.Pairs)) o[String(p.Name.ConstantValue ?? p.Name.ToString().trim().replace(/^["']|["']$/g, ''))] = this.dynamicLiteral(p.Value);
+        return o;
+      }
+      default: {
+        if (this.kind(n) === 'UnaryMinusExpression') {
+          const inner = this.dynamicLiteral(n.Expression);
+          if (typeof inner === 'number') return -inner;
+        }
+        const e = this.expr(n);
+        if (e.k !== 'lit') return this.unsupported('non-literal inside dynamic()', n);
+        if (e.v === null) return null;
+        if (typeof e.v === 'bigint') return e.t === 'datetime' ? new Date(Number(e.v / 10000n)).toISOString().replace('.000Z', 'Z') : Number(e.v);
+        return e.v as Dyn;
+      }
+    }
+  }
+
+  private call(n: N, t: KType): Expr {
+    const sym = n.ReferencedSymbol;
+    const fn: string = sym?.Name ?? n.Name?.SimpleName ?? '?';
+    const argNodes = this.seps(n.ArgumentList?.Expressions);
+    if (this.builtinFns.has(sym)) {
+      if (!SCALAR_FNS.has(fn)) return this.unsupported(`${fn}()`, n);
+      if (fn === 'column_ifexists') {
+        const name = String(argNodes[0]?.ConstantValue ?? '');
+        return { k: 'call', fn, args: [{ k: 'lit', t: 'string', v: name }, this.expr(argNodes[1])], t, at: this.at(n) };
+      }
+      const args = argNodes.map((a: N) => (this.kind(a) === 'StarExpression' ? ({ k: 'star' } as Expr) : this.isTabular(a) ? ({ k: 'scalar', q: this.tab(a), t: 'dynamic' } as Expr) : this.expr(a)));
+      return { k: 'call', fn, args, t, at: this.at(n) };
+    }
+    if (this.builtinAggs.has(sym)) return this.unsupported(`aggregate ${fn}() outside summarize`, n);
+    if (!sym || !n.GetExpansion) return this.unsupported(`${fn}()`, n);
+    const { binds, bodyNode } = this.expandCall(n);
+    const saved = this.callSite;
+    this.callSite = this.callSite ?? n;
+    try {
+      const lets = this.seps(bodyNode.Statements).map((s: N) => this.letBind(s));
+      const body = this.expr(bodyNode.Expression);
+      return { k: 'scope', binds: [...binds, ...lets], body, t };
+    } finally {
+      this.callSite = saved;
+    }
+  }
+}
+
+const BIN_OPS: Record<string, string> = {
+  AddExpression: '+',
+  SubtractExpression: '-',
+  MultiplyExpression: '*',
+  DivideExpression: '/',
+  ModuloExpression: '%',
+  LessThanExpression: '<',
+  LessThanOrEqualExpression: '<=',
+  GreaterThanExpression: '>',
+  GreaterThanOrEqualExpression: '>=',
+  EqualExpression: '==',
+  NotEqualExpression: '!=',
+  EqualTildeExpression: '=~',
+  BangTildeExpression: '!~',
+  AndExpression: 'and',
+  OrExpression: 'or',
+  HasExpression: 'has',
+  NotHasExpression: '!has',
+  HasCsExpression: 'has_cs',
+  NotHasCsExpression: '!has_cs',
+  HasPrefixExpression: 'hasprefix',
+  NotHasPrefixExpression: '!hasprefix',
+  HasPrefixCsExpression: 'hasprefix_cs',
+  NotHasPrefixCsExpression: '!hasprefix_cs',
+  HasSuffixExpression: 'hassuffix',
+  NotHasSuffixExpression: '!hassuffix',
+  HasSuffixCsExpression: 'hassuffix_cs',
+  NotHasSuffixCsExpression: '!hassuffix_cs',
+  ContainsExpression: 'contains',
+  NotContainsExpression: '!contains',
+  ContainsCsExpression: 'contains_cs',
+  NotContainsCsExpression: '!contains_cs',
+  StartsWithExpression: 'startswith',
+  NotStartsWithExpression: '!startswith',
+  StartsWithCsExpression: 'startswith_cs',
+  NotStartsWithCsExpression: '!startswith_cs',
+  EndsWithExpression: 'endswith',
+  NotEndsWithExpression: '!endswith',
+  EndsWithCsExpression: 'endswith_cs',
+  NotEndsWithCsExpression: '!endswith_cs',
+  MatchesRegexExpression: 'matches regex',
+  LikeExpression: 'like',
+  NotLikeExpression: '!like',
+  LikeCsExpression: 'like_cs',
+  NotLikeCsExpression: '!like_cs',
+};
+
+export function translate(text: string, opts: TranslateOptions = {}): Statement {
+  return new Translator(text, opts).translate();
+}
