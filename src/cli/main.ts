@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fail } from './run.js';
+import { registerSynth } from './synth.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,6 +16,7 @@ program
 
 // Command groups (each registers its commands on the program).
 const groups: ((p: Command) => void)[] = [];
+groups.push(registerSynth);
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {
