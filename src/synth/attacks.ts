@@ -124,7 +124,7 @@ function replay(x: Intrusion, at: number, p: NetPoint, sessionId: string, browse
   let graph = { uti: ids.uti, at };
   let exo = { uti: ids.uti, at };
   let t = at;
-  for (const end = at + minutes * MIN; (t += rng.int(6, 20) * MIN) < end; ) {
+  for (const end = at + minutes * MIN; (t += rng.int(6 * MIN, 20 * MIN)) < end; ) {
     const toGraph = rng.chance(0.5);
     const r = x.signIn(t, p, { interactive: false, app: APPS.officeHome, resource: toGraph ? RESOURCES.graph : RESOURCES.exchange, sessionId, ua, device: dev, auth: 'single', token: 'refreshToken' }, 'refresh of the stolen session');
     if (toGraph) graph = { uti: r.uti, at: t };
@@ -140,9 +140,9 @@ const aitmReplay: AttackFn = (ctx, s, rng, id) => {
   const proxy = point(hostingNet(14061), PLACES.amsterdam!, rng);
   const { sessionId, ids: p0 } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(24940), PLACES.helsinki!, rng);
-  const t1 = t0 + rng.int(4, 25) * MIN;
+  const t1 = t0 + rng.int(4 * MIN, 25 * MIN);
   const r = replay(x, t1, rep, sessionId, 'chromeMac', rng, 120, ['medium', ['anomalousToken']]);
-  x.graph(t1 + rng.int(3, 10) * MIN, rep, sessionId, r.graph, BROWSERS.chromeMac.ua, APPS.officeHome.id, ['/me', '/me/messages?$top=50', '/me/mailFolders/inbox/messages?$top=100']);
+  x.graph(t1 + rng.int(3 * MIN, 10 * MIN), rep, sessionId, r.graph, BROWSERS.chromeMac.ua, APPS.officeHome.id, ['/me', '/me/messages?$top=50', '/me/mailFolders/inbox/messages?$top=100']);
   x.risk(t1, rep, r.ids, 'anomalousToken', 'medium', 'realtime', BROWSERS.chromeMac.ua);
   x.risk(t0, proxy, p0, 'attackerinTheMiddle', 'high', 'offline', b.ua);
   return x.done();
@@ -153,16 +153,17 @@ const tokenReplay: AttackFn = (ctx, s, rng, id) => {
   const t0 = clickTime(s, rng);
   // A residential-proxy exit abroad: not a hosting ASN, so only the new network and country give it away.
   const p = point(RESIDENTIAL_PROXY[0]!, PLACES.saoPaulo!, rng);
-  const dev = unmanaged('chromeWin');
+  // The token was lifted from the victim's machine and is redeemed from an unregistered one.
+  const dev: Device = { deviceId: '', displayName: '', operatingSystem: 'Windows10', browser: '', isCompliant: false, isManaged: false, trustType: '' };
   let first: SignInIds | undefined;
   let graph: { uti: string; at: number } | undefined;
-  for (let t = t0, i = 0; t < t0 + 150 * MIN; t += rng.int(8, 25) * MIN, i++) {
+  for (let t = t0, i = 0; t < t0 + 150 * MIN; t += rng.int(8 * MIN, 25 * MIN), i++) {
     const toGraph = i % 2 === 1;
     const ids = x.signIn(t, p, { interactive: false, app: APPS.office, resource: toGraph ? RESOURCES.graph : RESOURCES.exchange, sessionId: s.sessionId, ua: NATIVE_UA.officeWin, device: dev, auth: 'single', token: 'refreshToken' }, 'replayed refresh token of the victim\'s live session');
     first ??= ids;
     if (toGraph) graph = { uti: ids.uti, at: t };
   }
-  if (graph) x.graph(graph.at + rng.int(1, 5) * MIN, p, s.sessionId, graph, NATIVE_UA.officeWin, APPS.office.id, ['/me/messages?$top=25', '/me/drive/root/children']);
+  if (graph) x.graph(graph.at + rng.int(1 * MIN, 5 * MIN), p, s.sessionId, graph, NATIVE_UA.officeWin, APPS.office.id, ['/me/messages?$top=25', '/me/drive/root/children']);
   x.risk(t0, p, first!, 'unfamiliarFeatures', 'medium', 'realtime', NATIVE_UA.officeWin);
   return x.done();
 };
@@ -182,10 +183,10 @@ const kitUserAgent: AttackFn = (ctx, s, rng, id) => {
   const dev = unmanaged('script');
   const sessionId = rng.guid();
   x.signIn(t0, kit, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua: KIT_UA.axios, device: dev, auth: 'mfa' }, 'kit relay sign-in (axios), MFA relayed');
-  let t = t0 + rng.int(1, 4) * MIN;
+  let t = t0 + rng.int(1 * MIN, 4 * MIN);
   const nf = x.signIn(t, kit, { interactive: false, app: APPS.officeHome, resource: RESOURCES.graph, sessionId, ua: KIT_UA.nodeFetch, device: dev, auth: 'single', token: 'refreshToken' }, 'token redeemed with node-fetch');
   x.graph(t + 20_000, kit, sessionId, { uti: nf.uti, at: t }, KIT_UA.nodeFetch, APPS.officeHome.id, ['/me', '/me/mailFolders']);
-  t += rng.int(5, 15) * MIN;
+  t += rng.int(5 * MIN, 15 * MIN);
   const pr = x.signIn(t, kit, { interactive: false, app: APPS.authBroker, resource: RESOURCES.graph, sessionId, ua: KIT_UA.pythonRequests, device: dev, auth: 'single', token: 'refreshToken' }, 'token redeemed with python-requests');
   x.graph(t + 30_000, kit, sessionId, { uti: pr.uti, at: t }, KIT_UA.pythonRequests, APPS.authBroker.id, ['/me/messages?$top=100', '/users?$top=999']);
   return x.done();
@@ -198,9 +199,9 @@ const inboxRule: AttackFn = (ctx, s, rng, id) => {
   const proxy = point(hostingNet(16276), PLACES.roubaix!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(9009), PLACES.bucharest!, rng);
-  const t1 = t0 + rng.int(10, 40) * MIN;
+  const t1 = t0 + rng.int(10 * MIN, 40 * MIN);
   const r = replay(x, t1, rep, sessionId, 'firefoxLinux', rng, 60);
-  const at = t1 + rng.int(4, 12) * MIN;
+  const at = t1 + rng.int(4 * MIN, 12 * MIN);
   const port = rng.int(20000, 65000);
   const name = '..';
   emitNewInboxRule(ctx.t, { at, user: s.user, ip: rep.ip, port, name, parameters: [{ Name: 'SubjectOrBodyContainsWords', Value: 'invoice;payment;wire transfer;remittance;bank details' }, { Name: 'MoveToFolder', Value: 'RSS Feeds' }, { Name: 'MarkAsRead', Value: 'True' }, { Name: 'StopProcessingRules', Value: 'True' }] }, rng, ctx.emit);
@@ -217,9 +218,9 @@ const mfaRegister: AttackFn = (ctx, s, rng, id) => {
   const proxy = point(hostingNet(51167), PLACES.munich!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(63949), PLACES.sanJose!, rng);
-  const t1 = t0 + rng.int(5, 20) * MIN;
+  const t1 = t0 + rng.int(5 * MIN, 20 * MIN);
   x.signIn(t1, rep, { interactive: true, app: APPS.mySignins, resource: RESOURCES.graph, sessionId, ua: BROWSERS.chromeWin.ua, device: unmanaged('chromeWin'), auth: 'claim' }, 'stolen session opens My Sign-ins (MFA by claim)');
-  const at = t1 + rng.int(1, 4) * MIN;
+  const at = t1 + rng.int(1 * MIN, 4 * MIN);
   securityInfoRegistered(ctx.t, s.user, at, rep.ip, 'Mobile Phone SMS', BROWSERS.chromeWin.ua, rng, ctx.emit);
   x.step(at, 'AuditLogs', 'User registered security info (Mobile Phone SMS) from the attacker network', rep, sessionId);
   return x.done();
@@ -232,11 +233,11 @@ const mailboxAccess: AttackFn = (ctx, s, rng, id) => {
   const proxy = point(hostingNet(16509), PLACES.ashburn!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(14061), PLACES.singapore!, rng);
-  const t1 = t0 + rng.int(5, 30) * MIN;
+  const t1 = t0 + rng.int(5 * MIN, 30 * MIN);
   const r = replay(x, t1, rep, sessionId, 'chromeWin', rng, 90, ['high', ['anomalousToken']]);
   x.risk(t1, rep, r.ids, 'anomalousToken', 'high', 'realtime', BROWSERS.chromeWin.ua);
-  let at = t1 + rng.int(2, 6) * MIN;
-  for (let i = 0; i < 4; i++, at += rng.int(3, 9) * MIN) {
+  let at = t1 + rng.int(2 * MIN, 6 * MIN);
+  for (let i = 0; i < 4; i++, at += rng.int(3 * MIN, 9 * MIN)) {
     emitMailItemsAccessed(ctx.t, { at, user: s.user, ip: rep.ip, clientInfo: 'Client=OWA;Action=ViewAdmin', appId: RESOURCES.exchange.id, clientAppId: APPS.officeHome.id, accessType: 'Bind', items: rng.int(20, 60) }, rng, ctx.emit);
     emitCloudAppEvent(ctx.t, { at, user: s.user, actionType: 'MailItemsAccessed', ip: rep.ip, net: rep.net, place: rep.place, ua: BROWSERS.chromeWin.ua, sessionId, uti: r.exo.uti, issuedAt: r.exo.at, clientAppId: APPS.officeHome.id, os: 'Windows', extra: { MailAccessType: 'Bind' } }, rng, ctx.emit);
     x.step(at, 'OfficeActivity', 'MailItemsAccessed (Bind) from the replaying IP', rep, sessionId);

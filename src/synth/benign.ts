@@ -86,16 +86,16 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
     return emitSignIn(t, { at, user: u, interactive, app, resource, ip: p.ip, net: p.net, place: p.place, sessionId, ua, device, auth: interactive ? 'mfa' : 'single', incomingTokenType: interactive ? 'none' : 'primaryRefreshToken', ...extra }, rng, emit);
   };
 
-  if (rng.chance(0.03)) sign(begin - rng.int(1, 4) * MIN, true, APPS.officeHome, RESOURCES.exchange, b.ua, { auth: 'badPassword', sessionId: '' });
+  if (rng.chance(0.03)) sign(begin - rng.int(1 * MIN, 4 * MIN), true, APPS.officeHome, RESOURCES.exchange, b.ua, { auth: 'badPassword', sessionId: '' });
   const [firstApp, firstRes] = rng.weighted([[[APPS.officeHome, RESOURCES.exchange], 3], [[APPS.office, RESOURCES.exchange], 3], [[APPS.teams, RESOURCES.teamsServices], 4]] as const);
   sign(begin, true, firstApp, firstRes, b.ua);
   const session: DaySession = { user: u, sessionId, begin, end, laptopAt, device };
 
   let graphToken: { uti: string; at: number } | undefined;
-  for (let h = begin + rng.int(40, 70) * MIN; h < end; h += rng.int(50, 70) * MIN) {
+  for (let h = begin + rng.int(40 * MIN, 70 * MIN); h < end; h += rng.int(50 * MIN, 70 * MIN)) {
     const n = rng.int(1, 2);
     for (let i = 0; i < n; i++) {
-      const at = h + rng.int(0, 8) * MIN + rng.int(0, 59_999);
+      const at = h + rng.int(0 * MIN, 8 * MIN) + rng.int(0, 59_999);
       const [app, res, ua] = rng.pick(DESKTOP_APPS);
       const ids = sign(at, false, app, res, ua);
       if (res === RESOURCES.graph) graphToken = { uti: ids.uti, at };
@@ -115,7 +115,7 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
   mailAndFiles(ctx, session, rng, weekend);
   if (o.benignExtras !== false) {
     if (rng.chance(0.002)) ordinaryInboxRule(ctx, u, rng.int(begin, end), laptopAt(begin).ip, rng);
-    if (rng.chance(0.001)) securityInfoRegistered(t, u, begin + rng.int(2, 10) * MIN, laptopAt(begin).ip, 'Mobile app notification', b.ua, rng, emit);
+    if (rng.chance(0.001)) securityInfoRegistered(t, u, begin + rng.int(2 * MIN, 10 * MIN), laptopAt(begin).ip, 'Mobile app notification', b.ua, rng, emit);
   }
   return session;
 }
@@ -133,7 +133,7 @@ function mailAndFiles(ctx: Ctx, s: DaySession, rng: Rng, weekend: boolean): void
     emitFileOp(t, { at, user: u, ip: s.laptopAt(at).ip, operation: rng.chance(0.8) ? 'FileAccessed' : 'FileDownloaded', fileName: rng.pick(FILES), ua: b.ua, managed: s.device.isManaged }, rng, emit);
   }
   if (s.exchangeToken && rng.chance(0.6)) {
-    const at = s.exchangeToken.at + rng.int(1, 30) * MIN;
+    const at = s.exchangeToken.at + rng.int(1 * MIN, 30 * MIN);
     const p = s.laptopAt(at);
     emitCloudAppEvent(t, { at, user: u, actionType: 'MailItemsAccessed', ip: p.ip, net: p.net, place: p.place, ua: NATIVE_UA.officeWin, sessionId: s.sessionId, uti: s.exchangeToken.uti, issuedAt: s.exchangeToken.at, clientAppId: APPS.office.id, os: 'Windows', extra: { MailAccessType: 'Bind' } }, rng, emit);
   }

@@ -76,7 +76,7 @@ export const HOSTING: readonly Network[] = [
   net(16509, 'Amazon (AWS)', 'hosting', '3.120', '18.184', '54.93'),
   net(14618, 'Amazon (AWS AES)', 'hosting', '3.80', '34.224', '52.72'),
   net(63949, 'Akamai Connected Cloud (Linode)', 'hosting', '172.104', '139.162', '45.79'),
-  net(20473, 'The Constant Company (Vultr, Choopa)', 'hosting', '45.76', '66.42', '149.28'),
+  net(20473, 'Vultr - Choopa - The Constant Company', 'hosting', '45.76', '66.42', '149.28'),
   net(9009, 'M247', 'hosting', '185.156', '193.27', '89.46'),
   net(51167, 'Contabo', 'hosting', '161.97', '173.212', '167.86'),
   net(396982, 'Google Cloud', 'hosting', '34.125', '35.204'),
@@ -134,12 +134,12 @@ export interface Office {
 export const BROWSERS = {
   edgeWin: {
     ua: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86',
-    os: 'Windows 10',
+    os: 'Windows10',
     browser: 'Edge 131.0.2903',
   },
   chromeWin: {
     ua: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-    os: 'Windows 10',
+    os: 'Windows10',
     browser: 'Chrome 131.0.0',
   },
   chromeMac: {

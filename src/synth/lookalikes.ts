@@ -88,7 +88,7 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
           const ip = officePoint(u).ip;
           const target = { id: rng.guid(), displayName: fresh.displayName, type: 'Device' };
           const corr = rng.guid();
-          const at = begin - rng.int(10, 25) * MIN;
+          const at = begin - rng.int(10 * MIN, 25 * MIN);
           emitAudit(ctx.t, { at, user: u, ip, operation: 'Register device', category: 'Device', service: 'Device Registration Service', operationType: 'Add', target, correlationId: corr }, rng, ctx.emit);
           emitAudit(ctx.t, { at: at + 1000, user: u, ip, operation: 'Add device', category: 'Device', service: 'Core Directory', operationType: 'Add', target, correlationId: corr }, rng, ctx.emit);
           emitAudit(ctx.t, { at: at + 2000, user: u, ip, operation: 'Add registered owner to device', category: 'Device', service: 'Core Directory', operationType: 'Assign', target, correlationId: corr }, rng, ctx.emit);
@@ -123,7 +123,7 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
         note: `day ${day}: creates an inbox rule in OWA from the usual network moving newsletters to a folder`,
         options: (_ctx, _u, d) => (d === day ? { forceActive: true, inOffice: true, benignExtras: false } : undefined),
         after: (ctx, u, d, begin, rng) => {
-          if (d === day) ordinaryInboxRule(ctx, u, begin + rng.int(30, 120) * MIN, officePoint(u).ip, rng);
+          if (d === day) ordinaryInboxRule(ctx, u, begin + rng.int(30 * MIN, 120 * MIN), officePoint(u).ip, rng);
         },
       };
     case 'security-info-new-phone':
@@ -135,10 +135,10 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
         after: (ctx, u, d, begin, rng) => {
           if (d !== day) return;
           const p = officePoint(u);
-          const at = begin + rng.int(20, 90) * MIN;
+          const at = begin + rng.int(20 * MIN, 90 * MIN);
           const ua = BROWSERS[u.browser].ua;
           emitSignIn(ctx.t, { at, user: u, interactive: true, app: APPS.mySignins, resource: RESOURCES.graph, ip: p.ip, net: p.net, place: p.place, sessionId: rng.guid(), ua, device: u.laptop, auth: 'mfa', incomingTokenType: 'none' }, rng, ctx.emit);
-          securityInfoRegistered(ctx.t, u, at + rng.int(1, 3) * MIN, p.ip, 'Microsoft Authenticator', ua, rng, ctx.emit);
+          securityInfoRegistered(ctx.t, u, at + rng.int(1 * MIN, 3 * MIN), p.ip, 'Microsoft Authenticator', ua, rng, ctx.emit);
         },
       };
   }

@@ -36,10 +36,12 @@ interface Plan {
   lookalikes: Map<number, { la: Lookalike; id: string }>;
 }
 
-function spread(i: number, n: number, days: number): number {
-  // Leave day 0 as baseline when there is room; spread the rest evenly.
-  if (days <= 1) return 0;
-  return 1 + Math.floor(((i + 0.5) * (days - 1)) / n);
+/** The i-th of n events spread evenly over the working days after day 0 (day 0 is baseline). */
+function spread(i: number, n: number, t: Tenant): number {
+  const all = Array.from({ length: t.days }, (_, d) => d);
+  const weekdays = all.filter((d) => d > 0 && new Date(t.start + d * DAY).getUTCDay() % 6 !== 0);
+  const pool = weekdays.length ? weekdays : all.filter((d) => d > 0).length ? all.filter((d) => d > 0) : all;
+  return pool[Math.floor(((i + 0.5) * pool.length) / n)]!;
 }
 
 function plan(t: Tenant, o: SynthOptions, rng: Rng): Plan {
@@ -57,11 +59,11 @@ function plan(t: Tenant, o: SynthOptions, rng: Rng): Plan {
   const p: Plan = { attacks: new Map(), lookalikes: new Map() };
   o.attacks.forEach((name, i) => {
     const u = take(() => true);
-    p.attacks.set(u.index, { name, day: spread(i, o.attacks.length, o.days), id: `atk-${String(i + 1).padStart(2, '0')}-${name}` });
+    p.attacks.set(u.index, { name, day: spread(i, o.attacks.length, t), id: `atk-${String(i + 1).padStart(2, '0')}-${name}` });
   });
   const berlin = t.offices.find((of) => of.place.country === 'DE')!;
   LOOKALIKE_NAMES.forEach((kind, i) => {
-    const la = makeLookalike(kind, spread(i, LOOKALIKE_NAMES.length, o.days), o.days);
+    const la = makeLookalike(kind, spread(i, LOOKALIKE_NAMES.length, t), o.days);
     const want = kind === 'vpn-egress' ? (u: User) => u.homePlace.country === 'DE' : kind === 'travel' ? (u: User) => u.homePlace.country === 'US' : kind === 'carrier-change' ? (u: User) => !!u.phone : () => true;
     const u = take(want);
     const r = rng.fork(`lookalike:${kind}`);

@@ -30,7 +30,7 @@ export function emitRiskEvent(t: Tenant, e: RiskEvent, rng: Rng, emit: Emit): nu
     detected = e.activityAt + Math.round(rng.range(2, 12) * HOUR);
     received = detected + drawLatency('AADUserRiskEvents', rng);
   }
-  const updated = Math.min(received - 30_000, Math.max(detected, received - rng.int(2, 4) * MIN));
+  const updated = Math.min(received - 30_000, Math.max(detected, received - rng.int(2 * MIN, 4 * MIN)));
   const row = {
     TenantId: t.tenantId,
     SourceSystem: 'Azure AD',
