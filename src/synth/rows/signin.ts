@@ -1,6 +1,6 @@
 // SigninLogs / AADNonInteractiveUserSignInLogs rows. The same event becomes either table; the
 // non-interactive table stores the structured columns as JSON text, SigninLogs as dynamic objects.
-import type { App, Network, Place } from '../catalog.js';
+import { APPS, type App, type Network, type Place } from '../catalog.js';
 import { drawLatency } from '../latency.js';
 import type { Device, Emit, Tenant, User } from '../model.js';
 import type { Rng } from '../prng.js';
@@ -33,6 +33,9 @@ export interface SignInIds {
   uti: string;
   created: string; // the CreatedDateTime text
 }
+
+// Web apps sign in through the browser; everything else is a native (desktop or mobile) client.
+const BROWSER_APPS = new Set<string>([APPS.officeHome.id, APPS.mySignins.id, APPS.azurePortal.id]);
 
 const JSON_IN_NONINTERACTIVE = ['DeviceDetail', 'LocationDetails', 'MfaDetail', 'Status', 'ConditionalAccessPolicies', 'TokenProtectionStatusDetails'] as const;
 
@@ -140,7 +143,7 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
     AuthenticationRequirement: mfa ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
     AuthenticationRequirementPolicies: '[]',
     AutonomousSystemNumber: s.net.asn,
-    ClientAppUsed: s.clientAppUsed ?? (s.ua.startsWith('Mozilla/') ? 'Browser' : 'Mobile Apps and Desktop clients'),
+    ClientAppUsed: s.clientAppUsed ?? (BROWSER_APPS.has(s.app.id) ? 'Browser' : 'Mobile Apps and Desktop clients'),
     ConditionalAccessStatus: failed ? 'notApplied' : 'success',
     CreatedDateTime: ids.created,
     CrossTenantAccessType: 'none',
