@@ -40,7 +40,9 @@ export function parseSynthFlags(f: SynthFlags): { users: number; days: number; s
       attacks = names as AttackName[];
     }
   }
-  const users = intFlag('users', f.users, minUsers(attacks.length), 1_000_000);
+  const users = intFlag('users', f.users, 1, 1_000_000);
+  const least = minUsers(attacks.length);
+  if (users < least) throw new UserError(`--users must be at least ${least}: each attack and each look-alike needs an account of its own among ordinary users`);
   if (!f.seed.trim()) throw new UserError('--seed must not be empty');
   let start = Date.parse(DEFAULT_START);
   if (f.start !== undefined) {
