@@ -239,7 +239,7 @@ const mailboxAccess: AttackFn = (ctx, s, rng, id) => {
   let at = t1 + rng.int(2 * MIN, 6 * MIN);
   for (let i = 0; i < 4; i++, at += rng.int(3 * MIN, 9 * MIN)) {
     emitMailItemsAccessed(ctx.t, { at, user: s.user, ip: rep.ip, clientInfo: 'Client=OWA;Action=ViewAdmin', appId: RESOURCES.exchange.id, clientAppId: APPS.officeHome.id, accessType: 'Bind', items: rng.int(20, 60) }, rng, ctx.emit);
-    emitCloudAppEvent(ctx.t, { at, user: s.user, actionType: 'MailItemsAccessed', ip: rep.ip, net: rep.net, place: rep.place, ua: BROWSERS.chromeWin.ua, sessionId, uti: r.exo.uti, issuedAt: r.exo.at, clientAppId: APPS.officeHome.id, os: 'Windows', extra: { MailAccessType: 'Bind' } }, rng, ctx.emit);
+    emitCloudAppEvent(ctx.t, { at, user: s.user, actionType: 'MailItemsAccessed', ip: rep.ip, net: rep.net, place: rep.place, ua: BROWSERS.chromeWin.ua, sessionId, uti: r.exo.uti, issuedAt: r.exo.at, clientAppId: APPS.officeHome.id, os: 'Windows', extra: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'False' }], OperationCount: 1 } }, rng, ctx.emit);
     x.step(at, 'OfficeActivity', 'MailItemsAccessed (Bind) from the replaying IP', rep, sessionId);
   }
   for (let i = 0; i < 8; i++) {

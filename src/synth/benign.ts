@@ -135,7 +135,7 @@ function mailAndFiles(ctx: Ctx, s: DaySession, rng: Rng, weekend: boolean): void
   if (s.exchangeToken && rng.chance(0.6)) {
     const at = s.exchangeToken.at + rng.int(1 * MIN, 30 * MIN);
     const p = s.laptopAt(at);
-    emitCloudAppEvent(t, { at, user: u, actionType: 'MailItemsAccessed', ip: p.ip, net: p.net, place: p.place, ua: NATIVE_UA.officeWin, sessionId: s.sessionId, uti: s.exchangeToken.uti, issuedAt: s.exchangeToken.at, clientAppId: APPS.office.id, os: 'Windows', extra: { MailAccessType: 'Bind' } }, rng, emit);
+    emitCloudAppEvent(t, { at, user: u, actionType: 'MailItemsAccessed', ip: p.ip, net: p.net, place: p.place, ua: NATIVE_UA.officeWin, sessionId: s.sessionId, uti: s.exchangeToken.uti, issuedAt: s.exchangeToken.at, clientAppId: APPS.office.id, os: 'Windows', extra: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'False' }], OperationCount: 1 } }, rng, emit);
   }
 }
 

@@ -34,6 +34,7 @@ export interface User {
   puid: string; // 16 hex, used in Office 365 UserKey
   sid: string; // on-premises style SID for the mailbox records
   mailboxGuid: string;
+  oneDriveSiteId: string;
   breakGlass?: boolean;
 }
 

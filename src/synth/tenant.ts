@@ -69,6 +69,7 @@ function makeUser(rng: Rng, index: number, domain: string, offices: Office[], us
     puid: `1003${rng.hex(12).toUpperCase()}`,
     sid: `S-1-5-21-${rng.int(1e9, 4e9)}-${rng.int(1e9, 4e9)}-${rng.int(1e9, 4e9)}-${rng.int(1000, 99999)}`,
     mailboxGuid: rng.guid(),
+    oneDriveSiteId: rng.guid(),
   };
   if (hasPhone) {
     const ios = rng.chance(0.6);

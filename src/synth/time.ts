@@ -12,6 +12,11 @@ export function iso7(ms: number, ticks = 0): string {
   return `${s.slice(0, 23)}${String(ticks % 10000).padStart(4, '0')}Z`;
 }
 
+/** Millisecond precision, as APIs that do not keep ticks report it: 2026-11-02T08:01:02.123Z */
+export function iso3(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
 /** Whole seconds, as the Office 365 management API records them: 2026-11-02T08:01:02Z */
 export function isoSec(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;

@@ -2,7 +2,7 @@
 import { drawLatency } from '../latency.js';
 import type { Emit, Tenant, User } from '../model.js';
 import type { Rng } from '../prng.js';
-import { iso7 } from '../time.js';
+import { iso7, isoSec } from '../time.js';
 
 export interface GraphCall {
   at: number;
@@ -48,7 +48,7 @@ export function emitGraphCall(t: Tenant, g: GraphCall, rng: Rng, emit: Emit): vo
     SourceSystem: 'Azure AD',
     TenantId: t.tenantId,
     TimeGenerated: iso7(g.at, rng.int(0, 9999)),
-    TokenIssuedAt: iso7(Math.floor(g.tokenIssuedAt / 1000) * 1000, 0),
+    TokenIssuedAt: isoSec(g.tokenIssuedAt), // the iat claim: whole seconds
     UserAgent: g.ua,
     UserId: g.user.id,
     Wids: 'b79fbf4d-3ef9-4689-8143-76b194e85509',

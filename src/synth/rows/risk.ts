@@ -3,7 +3,9 @@ import type { Place } from '../catalog.js';
 import { drawLatency } from '../latency.js';
 import type { Emit, Tenant, User } from '../model.js';
 import type { Rng } from '../prng.js';
-import { HOUR, MIN, iso7 } from '../time.js';
+import { HOUR, MIN, iso3, iso7 } from '../time.js';
+
+// Identity Protection reports its own times in milliseconds (riskDetection resource).
 
 export interface RiskEvent {
   activityAt: number; // the sign-in (or activity) the detection is about
@@ -36,14 +38,14 @@ export function emitRiskEvent(t: Tenant, e: RiskEvent, rng: Rng, emit: Emit): nu
     SourceSystem: 'Azure AD',
     TimeGenerated: iso7(updated, rng.int(0, 9999)),
     Activity: e.activity,
-    ActivityDateTime: iso7(e.activityAt, rng.int(0, 9999)),
+    ActivityDateTime: iso3(e.activityAt),
     AdditionalInfo: [{ Key: 'userAgent', Value: e.userAgent }],
     CorrelationId: e.correlationId,
-    DetectedDateTime: iso7(detected, rng.int(0, 9999)),
+    DetectedDateTime: iso3(detected),
     DetectionTimingType: e.timing,
     Id: rng.hex(64),
     IpAddress: e.ip,
-    LastUpdatedDateTime: iso7(updated, rng.int(0, 9999)),
+    LastUpdatedDateTime: iso3(updated),
     Location: { city: e.place.city, state: e.place.state, countryOrRegion: e.place.country, geoCoordinates: { altitude: 0, latitude: e.place.lat, longitude: e.place.lon } },
     OperationName: 'User Risk Detection',
     RequestId: e.requestId,

@@ -47,6 +47,8 @@ function authDetails(s: SignIn, ticks: number): unknown[] {
     succeeded: s.auth !== 'badPassword',
     authenticationStepResultDetail: detail,
     authenticationStepRequirement: requirement,
+    StatusSequence: 0,
+    RequestSequence: 0,
   });
   switch (s.auth) {
     case 'mfa':
@@ -112,6 +114,8 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
         displayName: 'CA001: Require MFA for all users',
         enforcedGrantControls: ['Mfa'],
         enforcedSessionControls: [],
+        conditionsSatisfied: failed ? 0 : 3,
+        conditionsNotSatisfied: 0,
         result: failed ? 'notApplied' : 'success',
       },
     ],
