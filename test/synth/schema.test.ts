@@ -97,9 +97,9 @@ describe('synth rows follow the table schemas', () => {
     }
   });
 
-  it('Entra tables carry 7 fractional digits; Office 365 audit whole seconds', () => {
+  it('Entra tables carry 7 fractional digits; Identity Protection milliseconds; Office 365 audit whole seconds', () => {
     for (const r of rows.AuditLogs!) expect(r.ActivityDateTime).toMatch(DT7);
-    for (const r of rows.AADUserRiskEvents!) expect(r.ActivityDateTime).toMatch(DT7);
+    for (const r of rows.AADUserRiskEvents!) expect(r.ActivityDateTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     for (const r of rows.MicrosoftGraphActivityLogs!) expect(r.TimeGenerated).toMatch(DT7);
     for (const r of rows.OfficeActivity!) expect(r.Start_Time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });

@@ -84,6 +84,23 @@ function status(s: SignIn): Record<string, unknown> {
   }
 }
 
+// The tenant's one Conditional Access policy as the sign-in records its evaluation.
+function caPolicies(failed: boolean): unknown[] {
+  return [
+    {
+      id: 'a1e5f0c2-7d4b-4f1e-9c3a-2b6d8e0f4a11',
+      displayName: 'CA001: Require MFA for all users',
+      enforcedGrantControls: ['Mfa'],
+      enforcedSessionControls: [],
+      conditionsSatisfied: failed ? 0 : 3,
+      conditionsNotSatisfied: 0,
+      result: failed ? 'notApplied' : 'success',
+    },
+  ];
+}
+const CA_TEXT_OK = JSON.stringify(caPolicies(false));
+const CA_TEXT_FAILED = JSON.stringify(caPolicies(true));
+
 /** Builds the row, draws its ingestion time and emits it. Returns the ids other tables link to. */
 export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInIds {
   const table = s.interactive ? 'SigninLogs' : 'AADNonInteractiveUserSignInLogs';
@@ -96,8 +113,8 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
   const failed = s.auth === 'badPassword';
   const mfa = s.auth === 'mfa' || s.auth === 'fido2' || s.auth === 'claim';
   const dev = s.device;
-  const deviceDetail: Record<string, unknown> = { deviceId: dev.deviceId, operatingSystem: dev.operatingSystem, browser: dev.browser };
-  if (dev.deviceId) Object.assign(deviceDetail, { displayName: dev.displayName, isCompliant: dev.isCompliant, isManaged: dev.isManaged, trustType: dev.trustType });
+  // All keys always present (false / '' for unregistered devices) so rules can test them directly.
+  const deviceDetail = { deviceId: dev.deviceId, displayName: dev.displayName, operatingSystem: dev.operatingSystem, browser: dev.browser, isCompliant: dev.isCompliant, isManaged: dev.isManaged, trustType: dev.trustType };
   const dyn: Record<(typeof JSON_IN_NONINTERACTIVE)[number], unknown> = {
     DeviceDetail: deviceDetail,
     LocationDetails: {
@@ -108,17 +125,7 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
     },
     MfaDetail: s.auth === 'mfa' ? { authMethod: 'Mobile app notification' } : s.auth === 'fido2' ? { authMethod: 'FIDO2 security key' } : {},
     Status: status(s),
-    ConditionalAccessPolicies: [
-      {
-        id: 'a1e5f0c2-7d4b-4f1e-9c3a-2b6d8e0f4a11',
-        displayName: 'CA001: Require MFA for all users',
-        enforcedGrantControls: ['Mfa'],
-        enforcedSessionControls: [],
-        conditionsSatisfied: failed ? 0 : 3,
-        conditionsNotSatisfied: 0,
-        result: failed ? 'notApplied' : 'success',
-      },
-    ],
+    ConditionalAccessPolicies: caPolicies(failed),
     TokenProtectionStatusDetails: dev.trustType === 'Azure AD joined' && s.incomingTokenType === 'primaryRefreshToken'
       ? { signInSessionStatus: 'bound', signInSessionStatusCode: 0 }
       : { signInSessionStatus: 'unbound', signInSessionStatusCode: dev.deviceId ? 1005 : 1002 },
@@ -183,7 +190,7 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
     AADTenantId: t.tenantId,
     _TimeReceived: iso7(received, rng.int(0, 9999)),
   };
-  for (const k of JSON_IN_NONINTERACTIVE) row[k] = s.interactive ? dyn[k] : JSON.stringify(dyn[k]);
+  for (const k of JSON_IN_NONINTERACTIVE) row[k] = s.interactive ? dyn[k] : k === 'ConditionalAccessPolicies' ? (failed ? CA_TEXT_FAILED : CA_TEXT_OK) : JSON.stringify(dyn[k]);
   if (s.interactive) {
     row.ProcessingTimeInMilliseconds = String(rng.int(60, 400));
     row.Resource = 'Microsoft.aadiam';
