@@ -7,7 +7,7 @@ import { type Ctx, benignDay, breakGlassDay } from './benign.js';
 import { LOOKALIKE_NAMES, type Lookalike, type LookalikeLabel, makeLookalike, relocate } from './lookalikes.js';
 import type { Tenant, User } from './model.js';
 import { Rng } from './prng.js';
-import { buildTenant } from './tenant.js';
+import { buildTenant, phoneFor } from './tenant.js';
 import { DAY, iso7 } from './time.js';
 import { excludedAccountsCsv, hostingAsnCsv, trustedEgressCsv } from './watchlists.js';
 import { DayBufferedWriter } from './writer.js';
@@ -69,7 +69,7 @@ function plan(t: Tenant, o: SynthOptions, rng: Rng): Plan {
     const r = rng.fork(`lookalike:${kind}`);
     if (kind === 'vpn-egress' && u.homePlace.country !== 'DE') relocate(u, berlin, r);
     if (kind === 'travel' && u.homePlace.country !== 'US') relocate(u, t.offices[2]!, r);
-    if (kind === 'carrier-change' && !u.phone) throw new Error('no user with a phone for the carrier-change look-alike');
+    if (kind === 'carrier-change' && !u.phone) u.phone = phoneFor(r, u.homePlace.country);
     la.prepare?.(u, r);
     p.lookalikes.set(u.index, { la, id: `lal-${String(i + 1).padStart(2, '0')}-${kind}` });
   });

@@ -1,6 +1,6 @@
 // Builds the tenant: offices, users with home networks, laptops and phones, and a break-glass account.
-import { BROWSERS, type BrowserKey, FIRST_NAMES, LAST_NAMES, MOBILE, type Network, type Office, PLACES, RESIDENTIAL, SWG } from './catalog.js';
-import type { Device, Tenant, User } from './model.js';
+import { BROWSERS, type BrowserKey, FIRST_NAMES, LAST_NAMES, MOBILE, NATIVE_UA, type Network, type Office, PLACES, RESIDENTIAL, SWG } from './catalog.js';
+import type { Device, Phone, Tenant, User } from './model.js';
 import type { Rng } from './prng.js';
 
 export function ipIn(net: Network, rng: Rng): string {
@@ -71,24 +71,22 @@ function makeUser(rng: Rng, index: number, domain: string, offices: Office[], us
     mailboxGuid: rng.guid(),
     oneDriveSiteId: rng.guid(),
   };
-  if (hasPhone) {
-    const ios = rng.chance(0.6);
-    user.phone = {
-      device: {
-        deviceId: rng.guid(),
-        displayName: ios ? 'iPhone' : 'Android',
-        operatingSystem: ios ? 'Ios' : 'Android',
-        browser: '',
-        isCompliant: true,
-        isManaged: true,
-        trustType: 'Azure AD registered',
-      },
-      ua: ios ? 'Outlook-iOS/723.4027091.prod.iphone (4.2447.0)' : 'Outlook-Android/2.0',
-      carrier: rng.pick(MOBILE[country]!),
-      sessionId: rng.guid(),
-    };
-  }
+  if (hasPhone) user.phone = phoneFor(rng, country);
   return user;
+}
+
+export function phoneFor(rng: Rng, country: string): Phone {
+  const ios = rng.chance(0.6);
+  const device: Device = {
+    deviceId: rng.guid(),
+    displayName: ios ? 'iPhone' : 'Android',
+    operatingSystem: ios ? 'Ios' : 'Android',
+    browser: '',
+    isCompliant: true,
+    isManaged: true,
+    trustType: 'Azure AD registered',
+  };
+  return { device, ua: ios ? NATIVE_UA.outlookIos : NATIVE_UA.outlookAndroid, carrier: rng.pick(MOBILE[country]!), sessionId: rng.guid() };
 }
 
 export function buildTenant(rng: Rng, nUsers: number, start: number, days: number): Tenant {
