@@ -31,9 +31,13 @@ describe('synth ingestion latency', () => {
     expect(percentile(signIn, 0.95)).toBeLessThan(150 * S);
     expect(percentile(signIn, 0.99)).toBeGreaterThan(4 * M);
     expect(percentile(signIn, 0.99)).toBeLessThan(6 * M);
-    expect(Math.max(...signIn)).toBeLessThanOrEqual(10 * M);
+    expect(Math.max(...signIn)).toBeLessThanOrEqual(35 * M);
+    // A thin tail of late rows exists (over 10 min) but stays rare.
+    const late = signIn.filter((x) => x > 10 * M).length / signIn.length;
+    expect(late).toBeGreaterThan(0);
+    expect(late).toBeLessThan(0.01);
     const audit = rows.AuditLogs!.map((r) => ms(r._TimeReceived) - ms(r.ActivityDateTime));
-    expect(Math.max(...audit)).toBeLessThanOrEqual(10 * M);
+    expect(Math.max(...audit)).toBeLessThanOrEqual(35 * M);
   });
 
   it('Office 365 audit: typically 60-90 min', () => {
