@@ -7,6 +7,7 @@ import type { Rng } from './prng.js';
 import { securityInfoRegistered } from './rows/audit.js';
 import { emitCloudAppEvent } from './rows/cloudapp.js';
 import { emitGraphCall } from './rows/graph.js';
+import { emitRiskEvent } from './rows/risk.js';
 import { emitFileOp, emitMailItemsAccessed, emitNewInboxRule } from './rows/office.js';
 import { type SignInIds, emitSignIn } from './rows/signin.js';
 import { DAY, HOUR, MIN } from './time.js';
@@ -26,6 +27,7 @@ export interface DayOptions {
   laptop?: Device;
   utcOffset?: number;
   benignExtras?: boolean; // random rare events (inbox rules, security info); default true
+  unfamiliar?: boolean; // Identity Protection flags the morning sign-in (low, remediated by the MFA)
 }
 
 export interface DaySession {
@@ -88,7 +90,12 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
 
   if (rng.chance(0.03)) sign(begin - rng.int(1 * MIN, 4 * MIN), true, APPS.officeHome, RESOURCES.exchange, b.ua, { auth: 'badPassword', sessionId: '' });
   const [firstApp, firstRes] = rng.weighted([[[APPS.officeHome, RESOURCES.exchange], 3], [[APPS.office, RESOURCES.exchange], 3], [[APPS.teams, RESOURCES.teamsServices], 4]] as const);
-  sign(begin, true, firstApp, firstRes, b.ua);
+  const unfamiliar = o.unfamiliar ?? (o.benignExtras !== false && !inOffice && rng.chance(0.002));
+  const first = sign(begin, true, firstApp, firstRes, b.ua, unfamiliar ? { riskLevel: 'low', riskEvents: ['unfamiliarFeatures'], riskRemediated: true } : {});
+  if (unfamiliar) {
+    const p = laptopAt(begin);
+    emitRiskEvent(t, { activityAt: begin, user: u, ip: p.ip, place: p.place, type: 'unfamiliarFeatures', level: 'low', timing: 'realtime', activity: 'signin', requestId: first.id, correlationId: first.correlationId, userAgent: b.ua, remediated: true }, rng, emit);
+  }
   const session: DaySession = { user: u, sessionId, begin, end, laptopAt, device };
 
   let graphToken: { uti: string; at: number } | undefined;

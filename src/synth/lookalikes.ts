@@ -39,14 +39,14 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
       return {
         kind,
         day,
-        note: `business trip to Munich (DE) days ${day}-${last}: hotel network AS${HOTEL.asn}, managed compliant laptop, fresh MFA each morning`,
+        note: `business trip to Munich (DE) days ${day}-${last}: hotel network AS${HOTEL.asn}, managed compliant laptop, fresh MFA each morning; Identity Protection flags the first sign-in abroad as unfamiliarFeatures (low, remediated by the MFA)`,
         prepare: (u) => {
           if (u.homePlace.country === 'DE') throw new Error('travel look-alike needs a non-German user');
         },
         options: (_ctx, _u, d, rng) => {
           if (d < day || d > last) return undefined;
           const hotel: NetPoint = { ip: ipIn(HOTEL, rng), net: HOTEL, place: PLACES.munich! };
-          return { forceActive: true, inOffice: false, laptopAt: () => hotel, utcOffset: 1 };
+          return { forceActive: true, inOffice: false, laptopAt: () => hotel, utcOffset: 1, unfamiliar: d === day };
         },
       };
     }

@@ -30,12 +30,12 @@ describe('synth ingestion latency', () => {
     expect(percentile(signIn, 0.95)).toBeGreaterThan(90 * S);
     expect(percentile(signIn, 0.95)).toBeLessThan(150 * S);
     expect(percentile(signIn, 0.99)).toBeGreaterThan(4 * M);
-    expect(percentile(signIn, 0.99)).toBeLessThan(6 * M);
+    expect(percentile(signIn, 0.99)).toBeLessThan(7 * M);
     expect(Math.max(...signIn)).toBeLessThanOrEqual(35 * M);
     // A thin tail of late rows exists (over 10 min) but stays rare.
     const late = signIn.filter((x) => x > 10 * M).length / signIn.length;
     expect(late).toBeGreaterThan(0);
-    expect(late).toBeLessThan(0.01);
+    expect(late).toBeLessThan(0.006);
     const audit = rows.AuditLogs!.map((r) => ms(r._TimeReceived) - ms(r.ActivityDateTime));
     expect(Math.max(...audit)).toBeLessThanOrEqual(35 * M);
   });

@@ -168,6 +168,9 @@ describe('synth scenarios', () => {
       expect(d.isCompliant && d.isManaged).toBe(true);
       expect(hostingAsns.has(r.AutonomousSystemNumber as string)).toBe(false);
     }
+    const travelRisk = rows.AADUserRiskEvents!.filter((r) => r.UserPrincipalName === la('travel').account);
+    expect(travelRisk.length).toBeGreaterThan(0);
+    for (const r of travelRisk) expect([r.RiskLevel, r.RiskState]).toEqual(['low', 'remediated']);
     const carrier = userRows(la('carrier-change').account).filter((r) => String(r.UserAgent).startsWith('Outlook-'));
     const phoneAsns = new Set(carrier.map((r) => r.AutonomousSystemNumber));
     expect(new Set(carrier.map((r) => r.SessionId)).size).toBe(1);

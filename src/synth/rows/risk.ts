@@ -19,6 +19,7 @@ export interface RiskEvent {
   requestId: string; // the sign-in Id
   correlationId: string; // the sign-in CorrelationId
   userAgent: string;
+  remediated?: boolean;
 }
 
 /** Real-time detections arrive 5-10 min after the sign-in; offline ones hours later. Returns the arrival time. */
@@ -49,10 +50,10 @@ export function emitRiskEvent(t: Tenant, e: RiskEvent, rng: Rng, emit: Emit): nu
     Location: { city: e.place.city, state: e.place.state, countryOrRegion: e.place.country, geoCoordinates: { altitude: 0, latitude: e.place.lat, longitude: e.place.lon } },
     OperationName: 'User Risk Detection',
     RequestId: e.requestId,
-    RiskDetail: 'none',
+    RiskDetail: e.remediated ? 'userPassedMFADrivenByRiskBasedPolicy' : 'none',
     RiskEventType: e.type,
     RiskLevel: e.level,
-    RiskState: 'atRisk',
+    RiskState: e.remediated ? 'remediated' : 'atRisk',
     Source: 'IdentityProtection',
     TokenIssuerType: 'AzureAD',
     UserDisplayName: e.user.displayName,

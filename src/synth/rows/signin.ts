@@ -24,6 +24,7 @@ export interface SignIn {
   auth: AuthKind;
   incomingTokenType?: string;
   riskLevel?: string; // RiskLevelDuringSignIn
+  riskRemediated?: boolean; // the user passed MFA a risk policy asked for
   riskEvents?: string[]; // RiskEventTypes_V2
 }
 
@@ -170,12 +171,12 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
     ResourceDisplayName: s.resource.name,
     ResourceIdentity: s.resource.id,
     ResourceTenantId: t.tenantId,
-    RiskDetail: 'none',
+    RiskDetail: s.riskRemediated ? 'userPassedMFADrivenByRiskBasedPolicy' : 'none',
     RiskEventTypes: JSON.stringify(s.riskEvents ?? []),
     RiskEventTypes_V2: JSON.stringify(s.riskEvents ?? []),
     RiskLevelAggregated: s.riskLevel ?? 'none',
     RiskLevelDuringSignIn: s.riskLevel ?? 'none',
-    RiskState: (s.riskLevel ?? 'none') !== 'none' ? 'atRisk' : 'none',
+    RiskState: (s.riskLevel ?? 'none') === 'none' ? 'none' : s.riskRemediated ? 'remediated' : 'atRisk',
     ServicePrincipalId: '',
     SessionId: s.sessionId,
     TokenIssuerName: '',
