@@ -5,6 +5,7 @@ import { registerRuleCommands } from './rules.js';
 import { registerScaffoldCommands } from './scaffold.js';
 import { fail } from './run.js';
 import { registerQuery } from './query.js';
+import { registerSynth } from './synth.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,7 +18,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {
