@@ -6,6 +6,7 @@ import { registerScaffoldCommands } from './scaffold.js';
 import { fail } from './run.js';
 import { registerQuery } from './query.js';
 import { registerSynth } from './synth.js';
+import { registerRunnerCommands } from './runner.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,7 +19,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

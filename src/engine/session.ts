@@ -1,0 +1,227 @@
+// Loaded logs that many queries run against, each in its own time window: the replay and rule tests
+// use it. Rows are indexed by TimeGenerated and by ingestion time once, so a run touches only its
+// window instead of rescanning the timeline.
+import { UserError } from '../diagnostics.js';
+import { builtinTables, type SchemaEnv } from '../kql/kusto.js';
+import { emptyTable, run, type Column, type Table } from './eval.js';
+import { neededColumns } from './index.js';
+import type { Statement } from './ir.js';
+import { loadLogs } from './load.js';
+import { translate } from './translate.js';
+import { normType, TICKS_PER_MS, type Val } from './values.js';
+
+/** What one run sees: TimeGenerated in [from, now]; ingestion time in (ingestedAfter, ingestedUntil]. */
+export interface Window {
+  now: bigint;
+  from?: bigint;
+  ingestedAfter?: bigint;
+  ingestedUntil: bigint;
+}
+
+interface Indexed {
+  table: Table;
+  /** Row ids sorted by TimeGenerated, and those times. */
+  byTime: Int32Array;
+  times: BigInt64Array;
+  /** Row ids sorted by ingestion time, and those times. */
+  byIngest: Int32Array;
+  ingests: BigInt64Array;
+  /** Ingestion time per row id. */
+  ingestOf: BigInt64Array;
+}
+
+/** A watchlist's content (the rules stage reads the CSV files). */
+export interface WatchlistRows {
+  alias: string;
+  searchKey: string;
+  columns: string[];
+  rows: Record<string, string>[];
+}
+
+export interface SessionOptions {
+  env?: SchemaEnv;
+  watchlists?: WatchlistRows[];
+  warn?: (m: string) => void;
+}
+
+export interface Prepared {
+  statement: Statement;
+  needed: Set<string> | null;
+}
+
+const MIN_TICKS = BigInt(Number.MIN_SAFE_INTEGER);
+
+function index(table: Table): Indexed {
+  const n = table.n;
+  const tg = table.cols.find((c) => c.name === 'TimeGenerated')?.data;
+  const tr = table.cols.find((c) => c.name === '_TimeReceived')?.data;
+  const time = new BigInt64Array(n);
+  const ingestOf = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = (tg?.[i] as bigint | null | undefined) ?? MIN_TICKS;
+    time[i] = t;
+    ingestOf[i] = (tr?.[i] as bigint | null | undefined) ?? t;
+  }
+  const order = (key: BigInt64Array) => {
+    const ids = Int32Array.from({ length: n }, (_, i) => i);
+    ids.sort((a, b) => (key[a]! < key[b]! ? -1 : key[a]! > key[b]! ? 1 : a - b));
+    return ids;
+  };
+  const byTime = order(time);
+  const byIngest = order(ingestOf);
+  return {
+    table,
+    byTime,
+    times: BigInt64Array.from(byTime, (i) => time[i]!),
+    byIngest,
+    ingests: BigInt64Array.from(byIngest, (i) => ingestOf[i]!),
+    ingestOf,
+  };
+}
+
+/** First position whose value is >= v (or > v when strict). */
+function lowerBound(a: BigInt64Array, v: bigint, strict = false): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strict ? a[mid]! <= v : a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function pickColumns(t: Table, idx: ArrayLike<number>, needed: Set<string> | null): Table {
+  const n = idx.length;
+  const cols: Column[] = [];
+  for (const c of t.cols) {
+    if (needed && !needed.has(c.name)) {
+      cols.push({ name: c.name, type: c.type, data: [] });
+      continue;
+    }
+    const d = c.data;
+    const out = new Array<Val>(n);
+    const nv = c.type === 'string' ? '' : null;
+    for (let k = 0; k < n; k++) out[k] = d[idx[k]!] ?? nv;
+    cols.push({ name: c.name, type: c.type, data: out });
+  }
+  return { cols, n };
+}
+
+export class LogSession {
+  private constructor(
+    private readonly tables: Map<string, Indexed>,
+    private readonly schemas: Record<string, { name: string; type: string }[]>,
+    private readonly watchlists: Map<string, Table>,
+    readonly env: SchemaEnv,
+  ) {}
+
+  /** Loads every row of the given files or folders (all columns: many queries will run). */
+  static async open(paths: string[], opts: SessionOptions = {}): Promise<LogSession> {
+    const schemas = opts.env?.tables ?? builtinTables();
+    const loaded = paths.length ? await loadLogs(paths, { schemas, needed: null, window: null, warn: opts.warn }) : new Map<string, Table>();
+    return LogSession.fromTables(loaded, opts);
+  }
+
+  /** A session over tables already in memory (test cases). */
+  static fromTables(tables: Map<string, Table>, opts: SessionOptions = {}): LogSession {
+    const env = opts.env ?? {};
+    const idx = new Map<string, Indexed>();
+    for (const [name, t] of tables) idx.set(name, index(t));
+    const wl = new Map<string, Table>();
+    for (const w of opts.watchlists ?? []) wl.set(w.alias, watchlistTable(w));
+    return new LogSession(idx, env.tables ?? builtinTables(), wl, env);
+  }
+
+  prepare(kql: string, file?: string): Prepared {
+    const statement = translate(kql, { env: this.env, file });
+    const needed = neededColumns(statement);
+    return { statement, needed };
+  }
+
+  table(name: string): Table | undefined {
+    return this.tables.get(name)?.table;
+  }
+
+  /** Time range covered: earliest TimeGenerated and latest ingestion over all tables (ticks). */
+  span(): { first: bigint; last: bigint } | null {
+    let first: bigint | null = null;
+    let last: bigint | null = null;
+    for (const t of this.tables.values()) {
+      if (!t.table.n) continue;
+      const f = t.times[0]!;
+      const l = t.ingests[t.ingests.length - 1]!;
+      if (f !== MIN_TICKS && (first === null || f < first)) first = f;
+      if (last === null || l > last) last = l;
+    }
+    return first === null || last === null ? null : { first, last };
+  }
+
+  /** Minutes (epoch ms / 60000) in which some row was ingested. */
+  ingestionMinutes(): Set<number> {
+    const out = new Set<number>();
+    const perMin = 60_000n * TICKS_PER_MS;
+    for (const t of this.tables.values()) for (const v of t.ingests) out.add(Number(v / perMin));
+    return out;
+  }
+
+  private view(name: string, w: Window, needed: Set<string> | null): Table {
+    const t = this.tables.get(name);
+    if (!t) {
+      const s = this.schemas[name];
+      if (s) return emptyTable(s.map((c) => ({ name: c.name, type: normType(c.type) })));
+      throw new UserError(`unknown table ${name}`);
+    }
+    const ids: number[] = [];
+    if (w.ingestedAfter !== undefined) {
+      const a = lowerBound(t.ingests, w.ingestedAfter, true);
+      const b = lowerBound(t.ingests, w.ingestedUntil, true);
+      for (let k = a; k < b; k++) ids.push(t.byIngest[k]!);
+      ids.sort((x, y) => x - y);
+    } else {
+      const a = w.from === undefined ? 0 : lowerBound(t.times, w.from);
+      const b = lowerBound(t.times, w.now, true);
+      for (let k = a; k < b; k++) {
+        const id = t.byTime[k]!;
+        if (t.ingestOf[id]! <= w.ingestedUntil) ids.push(id);
+      }
+      ids.sort((x, y) => x - y);
+    }
+    return pickColumns(t.table, ids, needed);
+  }
+
+  private watchlist(alias: string): Table {
+    const t = this.watchlists.get(alias);
+    if (!t) throw new UserError(`no watchlist '${alias}' (known: ${[...this.watchlists.keys()].join(', ') || 'none'}); add ${alias}.csv to a watchlist folder`);
+    return t;
+  }
+
+  /** Runs a prepared query over the window; tables read keep row order (as recorded). */
+  run(p: Prepared, w: Window): Table {
+    const views = new Map<string, Table>();
+    return run(p.statement, {
+      now: w.now,
+      table: (name) => {
+        let v = views.get(name);
+        if (!v) {
+          v = this.view(name, w, p.needed);
+          views.set(name, v);
+        }
+        return v;
+      },
+      watchlist: (alias) => this.watchlist(alias),
+    });
+  }
+}
+
+/** A watchlist as _GetWatchlist returns it: system columns, SearchKey, then its own columns. */
+function watchlistTable(w: WatchlistRows): Table {
+  const rows = w.rows;
+  const cols: Column[] = [
+    { name: '_DTItemId', type: 'string', data: rows.map((_, i) => String(i + 1)) },
+    { name: 'LastUpdatedTimeUTC', type: 'datetime', data: rows.map(() => null) },
+    { name: 'SearchKey', type: 'string', data: rows.map((r) => r[w.searchKey] ?? '') },
+    ...w.columns.filter((n) => !['SearchKey', '_DTItemId', 'LastUpdatedTimeUTC'].includes(n)).map((n) => ({ name: n, type: 'string' as const, data: rows.map((r) => r[n] ?? '') })),
+  ];
+  return { cols, n: rows.length };
+}
