@@ -7,6 +7,7 @@ import { fail } from './run.js';
 import { registerQuery } from './query.js';
 import { registerSynth } from './synth.js';
 import { registerRunnerCommands } from './runner.js';
+import { registerTestCommand } from './test.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,7 +20,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

@@ -30,6 +30,8 @@ export interface Alert {
   rows: number[];
   /** True for the summary alert Sentinel adds when per-result alerts exceed the cap. */
   summary?: boolean;
+  /** The first result rows behind the alert (for test failures and reports). */
+  sample: Record<string, unknown>[];
 }
 
 /** A cell as Sentinel shows it in alerts: text; dynamic values as JSON. */
@@ -137,6 +139,7 @@ function alertFor(rule: Rule, result: QueryResult, rows: number[], createdAt: Da
     entities: entitiesOf(rule, result, rows),
     customDetails: customDetailsOf(rule, result, rows),
     rows,
+    sample: rows.slice(0, 3).map((r) => Object.fromEntries(result.columns.map((c, j) => [c.name, result.rows[r]![j]]))),
   };
 }
 

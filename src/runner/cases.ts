@@ -72,7 +72,7 @@ export const CASE_SCHEMA = {
 };
 
 const LIST_SCHEMA = { type: 'array', items: CASE_SCHEMA };
-const FILE_SCHEMA = { anyOf: [LIST_SCHEMA, { type: 'object', additionalProperties: false, required: ['tests'], properties: { tests: LIST_SCHEMA } }] };
+const FILE_SCHEMA = { type: 'object', additionalProperties: false, required: ['tests'], properties: { tests: LIST_SCHEMA } };
 
 function toCount(v: unknown): CountExpectation | undefined {
   if (v === undefined) return undefined;
@@ -149,7 +149,7 @@ export function loadCases(rule: Rule, ruleFilePath: string): { cases: TestCase[]
     if (!read.ok) diagnostics.push(...read.diagnostics.map((d) => ({ ...d, file: shown })));
     else {
       const src = { ...read.source, file: shown };
-      const errs = checkSchema(src, FILE_SCHEMA);
+      const errs = checkSchema(src, Array.isArray(src.data) ? LIST_SCHEMA : FILE_SCHEMA);
       diagnostics.push(...errs);
       if (!errs.length) {
         const isList = Array.isArray(src.data);
