@@ -179,22 +179,37 @@ function likeRe(p: string, flags: string): RegExp {
 
 // ---- IP helpers
 
-export function parseIPv4(s: string): number | null {
+// Rules test the same few addresses and ranges against every row: parse each text once.
+const MEMO_LIMIT = 200_000;
+function memo<T>(fn: (s: string) => T): (s: string) => T {
+  const cache = new Map<string, T>();
+  return (s: string) => {
+    let v = cache.get(s);
+    if (v === undefined && !cache.has(s)) {
+      v = fn(s);
+      if (cache.size >= MEMO_LIMIT) cache.clear();
+      cache.set(s, v);
+    }
+    return v as T;
+  };
+}
+
+export const parseIPv4 = memo((s: string): number | null => {
   const m = /^\s*(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\s*$/.exec(s);
   if (!m) return null;
   const p = m.slice(1, 5).map(Number);
   if (p.some((x) => x > 255)) return null;
   return ((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!;
-}
+});
 
-function parseIPv4Cidr(s: string): { ip: number; bits: number } | null {
+const parseIPv4Cidr = memo((s: string): { ip: number; bits: number } | null => {
   const [a, b] = s.split('/');
   const ip = parseIPv4(a ?? '');
   if (ip === null) return null;
   const bits = b === undefined ? 32 : Number(b);
   if (!Number.isInteger(bits) || bits < 0 || bits > 32) return null;
   return { ip, bits };
-}
+});
 
 function maskV4(ip: number, bits: number): number {
   return bits === 0 ? 0 : (ip & (~0 << (32 - bits))) >>> 0;

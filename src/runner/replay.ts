@@ -122,8 +122,9 @@ export function replay(o: ReplayOptions): ReplayResult {
           times.push(m * MIN + nrtDelay);
         }
       } else {
+        // Runs are on the frequency's grid; the first one that executes after the data starts.
         const f = rule.rule.queryFrequency!;
-        for (let t = Math.ceil(start / f) * f; t <= end; t += f) times.push(t + scheduledDelay);
+        for (let t = Math.ceil((start - scheduledDelay) / f) * f; t + scheduledDelay <= end + f; t += f) times.push(t + scheduledDelay);
       }
       return { rule, prepared: o.engine.prepare(rule.query), times };
     });
