@@ -83,6 +83,13 @@ export async function runCase(rule: CompiledRule, tc: TestCase, env: SchemaEnv, 
       }
     }
     const session = await LogSession.open(files, { env, watchlists: watchlistsWith(watchlists, tc.watchlists) });
+    try {
+      session.prepare(rule.query);
+    } catch (e) {
+      // A construct the local engine does not run fails this rule's cases, not the whole run.
+      const msg = e instanceof Error ? e.message : String(e);
+      return { rule, case: tc, passed: false, failures: [`the local engine cannot run the compiled query: ${msg}`], alerts: [], incidents: [], seconds: (performance.now() - t0) / 1000 };
+    }
     const span = session.span();
     const r = rule.rule;
     const lastIngest = span ? Number(span.last / TICKS_PER_MS) : Date.now();
