@@ -51,32 +51,24 @@ export interface Prepared {
 
 const MIN_TICKS = BigInt(Number.MIN_SAFE_INTEGER);
 
-function index(table: Table): Indexed {
-  const n = table.n;
-  const tg = table.cols.find((c) => c.name === 'TimeGenerated')?.data;
-  const tr = table.cols.find((c) => c.name === '_TimeReceived')?.data;
-  const time = new BigInt64Array(n);
-  const ingestOf = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = (tg?.[i] as bigint | null | undefined) ?? MIN_TICKS;
-    time[i] = t;
-    ingestOf[i] = (tr?.[i] as bigint | null | undefined) ?? t;
-  }
-  const order = (key: BigInt64Array) => {
-    const ids = Int32Array.from({ length: n }, (_, i) => i);
-    ids.sort((a, b) => (key[a]! < key[b]! ? -1 : key[a]! > key[b]! ? 1 : a - b));
-    return ids;
-  };
-  const byTime = order(time);
-  const byIngest = order(ingestOf);
-  return {
-    table,
-    byTime,
-    times: BigInt64Array.from(byTime, (i) => time[i]!),
-    byIngest,
-    ingests: BigInt64Array.from(byIngest, (i) => ingestOf[i]!),
-    ingestOf,
-  };
+/** Reorders a table by TimeGenerated (stable) and indexes it: a time window is then a contiguous range. */
+function index(input: Table): Indexed {
+  const n = input.n;
+  const tg = input.cols.find((c) => c.name === 'TimeGenerated')?.data;
+  const tr = input.cols.find((c) => c.name === '_TimeReceived')?.data;
+  const timeOf = (i: number) => (tg?.[i] as bigint | null | undefined) ?? MIN_TICKS;
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => {
+    const x = timeOf(a);
+    const y = timeOf(b);
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  const table: Table = { n, cols: input.cols.map((c) => ({ name: c.name, type: c.type, data: Array.from(order, (i) => c.data[i] ?? (c.type === 'string' ? '' : null)) })) };
+  const times = BigInt64Array.from(order, (i) => timeOf(i));
+  const ingestOf = BigInt64Array.from(order, (i) => (tr?.[i] as bigint | null | undefined) ?? timeOf(i));
+  const byIngest = Int32Array.from({ length: n }, (_, i) => i);
+  byIngest.sort((a, b) => (ingestOf[a]! < ingestOf[b]! ? -1 : ingestOf[a]! > ingestOf[b]! ? 1 : a - b));
+  return { table, byTime: Int32Array.from({ length: n }, (_, i) => i), times, byIngest, ingests: BigInt64Array.from(byIngest, (i) => ingestOf[i]!), ingestOf };
 }
 
 /** First position whose value is >= v (or > v when strict). */
@@ -95,10 +87,7 @@ function pickColumns(t: Table, idx: ArrayLike<number>, needed: Set<string> | nul
   const n = idx.length;
   const cols: Column[] = [];
   for (const c of t.cols) {
-    if (needed && !needed.has(c.name)) {
-      cols.push({ name: c.name, type: c.type, data: [] });
-      continue;
-    }
+    if (needed && !needed.has(c.name)) continue;
     const d = c.data;
     const out = new Array<Val>(n);
     const nv = c.type === 'string' ? '' : null;
@@ -106,6 +95,12 @@ function pickColumns(t: Table, idx: ArrayLike<number>, needed: Set<string> | nul
     cols.push({ name: c.name, type: c.type, data: out });
   }
   return { cols, n };
+}
+
+// Columns the query never names are left out of a view: neededColumns() is null whenever the
+// query could observe the full column list (project-away, *, getschema, join, …).
+function sliceColumns(t: Table, a: number, b: number, needed: Set<string> | null): Table {
+  return { n: b - a, cols: t.cols.filter((c) => !needed || needed.has(c.name)).map((c) => ({ name: c.name, type: c.type, data: c.data.slice(a, b) })) };
 }
 
 export class LogSession {
@@ -179,13 +174,13 @@ export class LogSession {
       for (let k = a; k < b; k++) ids.push(t.byIngest[k]!);
       ids.sort((x, y) => x - y);
     } else {
+      // Rows are stored in TimeGenerated order: the window is one range, minus rows not yet ingested.
       const a = w.from === undefined ? 0 : lowerBound(t.times, w.from);
       const b = lowerBound(t.times, w.now, true);
-      for (let k = a; k < b; k++) {
-        const id = t.byTime[k]!;
-        if (t.ingestOf[id]! <= w.ingestedUntil) ids.push(id);
-      }
-      ids.sort((x, y) => x - y);
+      let late = false;
+      for (let k = a; k < b; k++) if (t.ingestOf[k]! > w.ingestedUntil) late = true;
+      if (!late) return sliceColumns(t.table, a, b, needed);
+      for (let k = a; k < b; k++) if (t.ingestOf[k]! <= w.ingestedUntil) ids.push(k);
     }
     return pickColumns(t.table, ids, needed);
   }
