@@ -5,7 +5,7 @@ import { APPS, type App, BROWSERS, type BrowserKey, HOSTING, KIT_UA, NATIVE_UA, 
 import type { Ctx, DaySession } from './benign.js';
 import type { Device, NetPoint, User } from './model.js';
 import type { Rng } from './prng.js';
-import { securityInfoRegistered } from './rows/audit.js';
+import { deviceRegistered, securityInfoRegistered } from './rows/audit.js';
 import { emitCloudAppEvent } from './rows/cloudapp.js';
 import { emitGraphCall } from './rows/graph.js';
 import { emitFileOp, emitMailItemsAccessed, emitNewInboxRule } from './rows/office.js';
@@ -14,7 +14,7 @@ import { type AuthKind, type SignInIds, emitSignIn } from './rows/signin.js';
 import { MIN, iso7 } from './time.js';
 import { ipIn } from './tenant.js';
 
-export const ATTACK_NAMES = ['aitm-replay', 'token-replay', 'kit-useragent', 'inbox-rule', 'mfa-register', 'mailbox-access'] as const;
+export const ATTACK_NAMES = ['aitm-replay', 'token-replay', 'kit-useragent', 'inbox-rule', 'mfa-register', 'mailbox-access', 'device-register'] as const;
 export type AttackName = (typeof ATTACK_NAMES)[number];
 
 export interface Step {
@@ -142,6 +142,8 @@ const aitmReplay: AttackFn = (ctx, s, rng, id) => {
   const rep = point(hostingNet(24940), PLACES.helsinki!, rng);
   const t1 = t0 + rng.int(4 * MIN, 25 * MIN);
   const r = replay(x, t1, rep, sessionId, 'chromeMac', rng, 120, ['medium', ['anomalousToken']]);
+  // The kit also captured the access token issued to the proxy and spends it from the replay host.
+  x.graph(t1 + rng.int(1 * MIN, 3 * MIN), rep, sessionId, { uti: p0.uti, at: t0 }, BROWSERS.chromeMac.ua, APPS.officeHome.id, ['/me/mailFolders']);
   x.graph(t1 + rng.int(3 * MIN, 10 * MIN), rep, sessionId, r.graph, BROWSERS.chromeMac.ua, APPS.officeHome.id, ['/me', '/me/messages?$top=50', '/me/mailFolders/inbox/messages?$top=100']);
   x.risk(t1, rep, r.ids, 'anomalousToken', 'medium', 'realtime', BROWSERS.chromeMac.ua);
   x.risk(t0, proxy, p0, 'attackerinTheMiddle', 'high', 'offline', b.ua);
@@ -250,6 +252,32 @@ const mailboxAccess: AttackFn = (ctx, s, rng, id) => {
   return x.done();
 };
 
+/** PRT persistence: after the AiTM sign-in the attacker registers a device and signs in with its PRT. */
+const deviceRegister: AttackFn = (ctx, s, rng, id) => {
+  const x = new Intrusion(ctx, rng, s.user, id, 'device-register');
+  const b = BROWSERS[s.user.browser];
+  const t0 = clickTime(s, rng);
+  const proxy = point(hostingNet(12876), PLACES.paris!, rng);
+  const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
+  const rep = point(hostingNet(36352), PLACES.newYork!, rng);
+  const script = unmanaged('script');
+  let t = t0 + rng.int(5 * MIN, 15 * MIN);
+  x.signIn(t, rep, { interactive: false, app: APPS.authBroker, resource: RESOURCES.deviceRegistration, sessionId, ua: KIT_UA.pythonRequests, device: script, auth: 'single', token: 'refreshToken' }, 'stolen refresh token redeemed for the Device Registration Service');
+  t += rng.int(20_000, 90_000);
+  const rogue: Device = { deviceId: rng.guid(), displayName: `DESKTOP-${rng.hex(7).toUpperCase()}`, operatingSystem: 'Windows10', browser: '', isCompliant: false, isManaged: false, trustType: 'Azure AD registered' };
+  deviceRegistered(ctx.t, s.user, t, rep.ip, { objectId: rng.guid(), deviceId: rogue.deviceId, displayName: rogue.displayName, trustType: 'Workplace' }, rng, ctx.emit);
+  x.step(t, 'AuditLogs', `Register device ${rogue.displayName} (Workplace) from the attacker network`, rep, sessionId);
+  // The new PRT starts sessions of its own: MFA claim carried over from the phished session.
+  t += rng.int(2 * MIN, 6 * MIN);
+  const prtSession = rng.guid();
+  x.signIn(t, rep, { interactive: true, app: APPS.office, resource: RESOURCES.exchange, sessionId: prtSession, ua: NATIVE_UA.officeWin, device: rogue, auth: 'claim', token: 'primaryRefreshToken' }, 'sign-in with the rogue device\'s PRT');
+  for (let i = 0; i < 4; i++) {
+    t += rng.int(10 * MIN, 30 * MIN);
+    x.signIn(t, rep, { interactive: false, app: APPS.office, resource: i % 2 ? RESOURCES.graph : RESOURCES.exchange, sessionId: prtSession, ua: NATIVE_UA.officeWin, device: rogue, auth: 'single', token: 'primaryRefreshToken' }, 'refresh on the rogue device');
+  }
+  return x.done();
+};
+
 export const ATTACKS: Record<AttackName, AttackFn> = {
   'aitm-replay': aitmReplay,
   'token-replay': tokenReplay,
@@ -257,6 +285,7 @@ export const ATTACKS: Record<AttackName, AttackFn> = {
   'inbox-rule': inboxRule,
   'mfa-register': mfaRegister,
   'mailbox-access': mailboxAccess,
+  'device-register': deviceRegister,
 };
 
 /** Every ASN attacker infrastructure uses, with its kind (for documentation and tests). */

@@ -4,7 +4,7 @@ import { APPS, BROWSERS, HOTEL, MOBILE, PLACES, RESIDENTIAL, RESOURCES } from '.
 import { type Ctx, type DayOptions, dayBounds, homePoint, officePoint, ordinaryInboxRule } from './benign.js';
 import type { NetPoint, User } from './model.js';
 import type { Rng } from './prng.js';
-import { emitAudit, securityInfoRegistered } from './rows/audit.js';
+import { deviceRegistered, securityInfoRegistered } from './rows/audit.js';
 import { emitSignIn } from './rows/signin.js';
 import { HOUR, MIN } from './time.js';
 import { SWG_NET, ipIn, laptopFor } from './tenant.js';
@@ -86,13 +86,7 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
         after: (ctx, u, d, begin, rng) => {
           if (d !== day || !fresh) return;
           const ip = officePoint(u).ip;
-          const target = { id: rng.guid(), displayName: fresh.displayName, type: 'Device' };
-          const corr = rng.guid();
-          const at = begin - rng.int(10 * MIN, 25 * MIN);
-          emitAudit(ctx.t, { at, user: u, ip, operation: 'Register device', category: 'Device', service: 'Device Registration Service', operationType: 'Add', target, correlationId: corr }, rng, ctx.emit);
-          emitAudit(ctx.t, { at: at + 1000, user: u, ip, operation: 'Add device', category: 'Device', service: 'Core Directory', operationType: 'Add', target, correlationId: corr }, rng, ctx.emit);
-          emitAudit(ctx.t, { at: at + 2000, user: u, ip, operation: 'Add registered owner to device', category: 'Device', service: 'Core Directory', operationType: 'Assign', target, correlationId: corr }, rng, ctx.emit);
-          emitAudit(ctx.t, { at: at + 2500, user: u, ip, operation: 'Add registered users to device', category: 'Device', service: 'Core Directory', operationType: 'Assign', target, correlationId: corr }, rng, ctx.emit);
+          deviceRegistered(ctx.t, u, begin - rng.int(10 * MIN, 25 * MIN), ip, { objectId: rng.guid(), deviceId: fresh.deviceId, displayName: fresh.displayName, trustType: 'AzureAd' }, rng, ctx.emit);
         },
       };
     }

@@ -49,7 +49,7 @@ describe('synth scenarios', () => {
   afterAll(() => cleanup(dir));
 
   it('labels every attack once, each on its own account, in the runner format', () => {
-    expect(labels.map((l) => l.kind).sort()).toEqual(['aitm-replay', 'inbox-rule', 'kit-useragent', 'mailbox-access', 'mfa-register', 'token-replay']);
+    expect(labels.map((l) => l.kind).sort()).toEqual(['aitm-replay', 'device-register', 'inbox-rule', 'kit-useragent', 'mailbox-access', 'mfa-register', 'token-replay']);
     expect(new Set(labels.map((l) => l.account)).size).toBe(labels.length);
     expect(new Set(labels.map((l) => l.id)).size).toBe(labels.length);
     for (const l of labels) {
@@ -156,6 +156,30 @@ describe('synth scenarios', () => {
     const cae = rows.CloudAppEvents!.filter((e) => e.ActionType === 'MailItemsAccessed' && e.AccountObjectId === signIns.find((s) => s.UserPrincipalName === l.account)!.UserId && l.ips.includes(e.IPAddress as string));
     expect(cae.length).toBeGreaterThan(0);
     for (const e of cae) expect(l.sessionIds).toContain(parse(e.RawEventData).AppAccessContext.AADSessionId);
+  });
+
+  it('aitm-replay: an access token issued to the proxy is spent at Graph from another address (D03)', () => {
+    const l = byKind('aitm-replay');
+    const mine = userRows(l.account);
+    const byUti = new Map(mine.map((r) => [r.UniqueTokenIdentifier, r]));
+    const moved = rows.MicrosoftGraphActivityLogs!.filter((g) => l.sessionIds.includes(g.SessionId as string) && byUti.has(g.SignInActivityId) && byUti.get(g.SignInActivityId)!.IPAddress !== g.IPAddress);
+    expect(moved.length).toBeGreaterThan(0);
+  });
+
+  it('device-register: a Workplace device registered from the attacker network, then PRT sign-ins from it', () => {
+    const l = byKind('device-register');
+    const reg = rows.AuditLogs!.filter((r) => r.OperationName === 'Register device' && parse(r.InitiatedBy).user.userPrincipalName === l.account);
+    expect(reg.length).toBe(1);
+    expect(l.ips).toContain(parse(reg[0]!.InitiatedBy).user.ipAddress);
+    const details = Object.fromEntries((reg[0]!.AdditionalDetails as { key: string; value: string }[]).map((d) => [d.key, d.value]));
+    expect(details['Device Trust Type']).toBe('Workplace');
+    const prt = userRows(l.account).filter((r) => parse(r.DeviceDetail).deviceId === details['Device Id']);
+    expect(prt.length).toBeGreaterThan(1);
+    for (const r of prt) {
+      expect(r.IncomingTokenType).toBe('primaryRefreshToken');
+      expect(parse(r.DeviceDetail).isManaged).toBe(false);
+      expect(ms(r.CreatedDateTime)).toBeGreaterThan(ms(reg[0]!.ActivityDateTime));
+    }
   });
 
   it('look-alikes keep to the benign side of each signal', () => {
