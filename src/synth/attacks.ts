@@ -11,7 +11,7 @@ import { emitGraphCall } from './rows/graph.js';
 import { emitFileOp, emitMailItemsAccessed, emitNewInboxRule } from './rows/office.js';
 import { emitRiskEvent } from './rows/risk.js';
 import { type AuthKind, type SignInIds, emitSignIn } from './rows/signin.js';
-import { MIN, iso7 } from './time.js';
+import { DAY, MIN, iso7 } from './time.js';
 import { ipIn } from './tenant.js';
 
 export const ATTACK_NAMES = ['aitm-replay', 'token-replay', 'kit-useragent', 'inbox-rule', 'mfa-register', 'mailbox-access', 'device-register'] as const;
@@ -103,10 +103,11 @@ class Intrusion {
   }
 }
 
-/** When the victim clicks the link: a couple of hours into the working day. */
-function clickTime(s: DaySession, rng: Rng): number {
-  const latest = Math.max(s.begin + 60 * MIN, s.end - 3 * 60 * MIN);
-  return rng.int(s.begin + 60 * MIN, latest);
+/** When the victim clicks the link: a couple of hours into the working day, and early enough that the attack fits in the period. */
+function clickTime(ctx: Ctx, s: DaySession, rng: Rng): number {
+  const periodEnd = ctx.t.start + ctx.t.days * DAY;
+  const latest = Math.min(Math.max(s.begin + 60 * MIN, s.end - 3 * 60 * MIN), periodEnd - 4 * 60 * MIN);
+  return rng.int(Math.min(s.begin + 60 * MIN, latest), latest);
 }
 
 /** AiTM proxy sign-in: the kit relays the victim's password and MFA; the sign-in comes from the proxy's host. */
@@ -136,7 +137,7 @@ function replay(x: Intrusion, at: number, p: NetPoint, sessionId: string, browse
 const aitmReplay: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'aitm-replay');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(14061), PLACES.amsterdam!, rng);
   const { sessionId, ids: p0 } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(24940), PLACES.helsinki!, rng);
@@ -152,7 +153,7 @@ const aitmReplay: AttackFn = (ctx, s, rng, id) => {
 
 const tokenReplay: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'token-replay');
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   // A residential-proxy exit abroad: not a hosting ASN, so only the new network and country give it away.
   const p = point(RESIDENTIAL_PROXY[0]!, PLACES.saoPaulo!, rng);
   // The token was lifted from the victim's machine and is redeemed from an unregistered one.
@@ -179,7 +180,7 @@ function hostingNear(country: string): [Network, Place] {
 
 const kitUserAgent: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'kit-useragent');
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const [net, place] = hostingNear(s.user.homePlace.country);
   const kit = point(net, place, rng);
   const dev = unmanaged('script');
@@ -197,7 +198,7 @@ const kitUserAgent: AttackFn = (ctx, s, rng, id) => {
 const inboxRule: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'inbox-rule');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(16276), PLACES.roubaix!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(9009), PLACES.bucharest!, rng);
@@ -216,7 +217,7 @@ const inboxRule: AttackFn = (ctx, s, rng, id) => {
 const mfaRegister: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'mfa-register');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(51167), PLACES.munich!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(63949), PLACES.sanJose!, rng);
@@ -231,7 +232,7 @@ const mfaRegister: AttackFn = (ctx, s, rng, id) => {
 const mailboxAccess: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'mailbox-access');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(16509), PLACES.ashburn!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(14061), PLACES.singapore!, rng);
@@ -256,7 +257,7 @@ const mailboxAccess: AttackFn = (ctx, s, rng, id) => {
 const deviceRegister: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'device-register');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(12876), PLACES.paris!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(36352), PLACES.newYork!, rng);
