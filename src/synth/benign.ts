@@ -1,7 +1,7 @@
 // Ordinary tenant life for one user and one day: a morning MFA sign-in that starts the day's
 // session, hourly refresh-token use of that session from the same network, Microsoft back-end
 // rows, phone refreshes on the carrier network, mail and file activity, the odd failed password.
-import { APPS, type App, BROWSERS, MICROSOFT, NATIVE_UA, PLACES, RESOURCES } from './catalog.js';
+import { APPS, type App, BROWSERS, MICROSOFT, MOBILE, NATIVE_UA, PLACES, RESOURCES } from './catalog.js';
 import type { Device, Emit, NetPoint, Tenant, User } from './model.js';
 import type { Rng } from './prng.js';
 import { securityInfoRegistered } from './rows/audit.js';
@@ -77,11 +77,19 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
 
   const inOffice = o.inOffice ?? (!weekend && rng.chance(0.55));
   const fixed = inOffice ? officePoint(u) : homePoint(ctx, u, rng);
-  const laptopAt = o.laptopAt ?? (() => fixed);
   const device = o.laptop ?? u.laptop;
   const b = BROWSERS[u.browser];
   const begin = localMidnight + Math.round((weekend ? rng.range(10, 14) : rng.range(7.5, 9.5)) * HOUR);
   const end = begin + Math.round((weekend ? rng.range(0.5, 2) : rng.range(7.5, 10)) * HOUR);
+  let laptopAt = o.laptopAt ?? (() => fixed);
+  if (!o.laptopAt && o.benignExtras !== false && rng.chance(0.01)) {
+    // Ambient roaming: for a while the laptop tethers to a phone on a mobile carrier (same country, same session).
+    const carrier = u.phone?.carrier ?? rng.pick(MOBILE[u.homePlace.country] ?? MOBILE.US!);
+    const tether: NetPoint = { ip: ipIn(carrier, rng), net: carrier, place: u.homePlace };
+    const from = rng.int(begin + HOUR, Math.max(begin + HOUR, end - 2 * HOUR));
+    const to = from + rng.int(30 * MIN, 90 * MIN);
+    laptopAt = (at) => (at >= from && at < to ? tether : fixed);
+  }
   const sessionId = rng.guid();
   const sign = (at: number, interactive: boolean, app: App, resource: App, ua: string, extra: Partial<Parameters<typeof emitSignIn>[1]> = {}): SignInIds => {
     const p = laptopAt(at);

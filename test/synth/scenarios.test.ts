@@ -225,6 +225,19 @@ describe('synth scenarios', () => {
     expect(signIns.some((r) => r.UserPrincipalName === sec && r.IPAddress === ip && ms(r.CreatedDateTime) < ms(reg.ActivityDateTime) && r.Type === 'SigninLogs')).toBe(true);
   });
 
+  it('ordinary users never show the strong signals: no hosting ASN, no session across countries', () => {
+    const special = new Set([...labels.map((l) => l.account), ...lookalikes.map((l) => l.account)]);
+    const countries = new Map<string, Set<string>>();
+    for (const r of signIns) {
+      if (special.has(r.UserPrincipalName as string) || r.ResultType !== '0' || r.AutonomousSystemNumber === '8075') continue;
+      expect(hostingAsns.has(r.AutonomousSystemNumber as string), `${r.UserPrincipalName} AS${r.AutonomousSystemNumber}`).toBe(false);
+      const k = `${r.UserPrincipalName} ${r.SessionId}`;
+      if (!countries.has(k)) countries.set(k, new Set());
+      countries.get(k)!.add(r.Location as string);
+    }
+    for (const [k, c] of countries) expect(c.size, k).toBe(1);
+  });
+
   it('writes the tenant watchlists; the break-glass account is excluded and has benign sign-ins', () => {
     const excluded = readFileSync(`${dir}/watchlists/sg_excluded_accounts.csv`, 'utf8').trim().split('\n');
     expect(excluded[0]).toBe('AadUserId,UserPrincipalName,Reason');
