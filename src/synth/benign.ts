@@ -82,8 +82,9 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
   const begin = localMidnight + Math.round((weekend ? rng.range(10, 14) : rng.range(7.5, 9.5)) * HOUR);
   const end = begin + Math.round((weekend ? rng.range(0.5, 2) : rng.range(7.5, 10)) * HOUR);
   let laptopAt = o.laptopAt ?? (() => fixed);
-  if (!o.laptopAt && o.benignExtras !== false && rng.chance(0.01)) {
-    // Ambient roaming: for a while the laptop tethers to a phone on a mobile carrier (same country, same session).
+  if (!o.laptopAt && o.benignExtras !== false && rng.chance(0.01) && fixed.net.kind !== 'swg') {
+    // Ambient roaming: for a while the laptop tethers to a phone on a mobile carrier (same country, same
+    // session). Not behind the gateway: its client keeps tunnelling whatever the link.
     const carrier = u.phone?.carrier ?? rng.pick(MOBILE[u.homePlace.country] ?? MOBILE.US!);
     const tether: NetPoint = { ip: ipIn(carrier, rng), net: carrier, place: u.homePlace };
     const from = rng.int(begin + HOUR, Math.max(begin + HOUR, end - 2 * HOUR));
