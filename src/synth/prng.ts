@@ -88,8 +88,8 @@ export class Rng {
 
   hex(n: number): string {
     let s = '';
-    for (let i = 0; i < n; i++) s += HEX[this.u32() & 15];
-    return s;
+    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
+    return s.slice(0, n);
   }
 
   /** Random (version 4 layout) GUID, lower case. */
@@ -103,7 +103,10 @@ export class Rng {
   b64url(nBytes: number): string {
     const chars = Math.ceil((nBytes * 8) / 6);
     let s = '';
-    for (let i = 0; i < chars; i++) s += B64URL[this.u32() & 63];
+    while (s.length < chars) {
+      let x = this.u32(); // five 6-bit digits per draw
+      for (let i = 0; i < 5 && s.length < chars; i++, x >>>= 6) s += B64URL[x & 63];
+    }
     return s;
   }
 }

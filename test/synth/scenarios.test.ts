@@ -40,7 +40,7 @@ describe('synth scenarios', () => {
   const userRows = (upn: string) => signIns.filter((r) => r.UserPrincipalName === upn);
 
   beforeAll(async () => {
-    dir = await synthTo({ users: 60, days: 7, seed: 'scenarios' });
+    dir = await synthTo({ users: 60, days: 7, seed: process.env.SG_TEST_SEED ?? 'scenarios' });
     labels = readJson(dir, 'labels.json');
     lookalikes = readJson(dir, 'lookalikes.json');
     for (const t of ALL_TABLES) rows[t] = readRows(dir, t);
@@ -122,11 +122,11 @@ describe('synth scenarios', () => {
 
   it('inbox-rule: New-InboxRule hiding finance mail from an IP the stolen session used', () => {
     const l = byKind('inbox-rule');
-    const rules = rows.OfficeActivity!.filter((r) => r.Operation === 'New-InboxRule' && r.UserId === l.account);
+    // (The victim may also make an ordinary rule of their own some day.)
+    const rules = rows.OfficeActivity!.filter((r) => r.Operation === 'New-InboxRule' && r.UserId === l.account && l.ips.includes(String(r.ClientIP).replace(/:\d+$/, '')));
     expect(rules.length).toBe(1);
     const r = rules[0]!;
     const ip = String(r.ClientIP).replace(/:\d+$/, '');
-    expect(l.ips).toContain(ip);
     expect(signIns.some((s) => s.IPAddress === ip && s.SessionId === l.sessionIds[0])).toBe(true);
     const params = JSON.parse(r.Parameters as string) as { Name: string; Value: string }[];
     const words = params.find((p) => p.Name === 'SubjectOrBodyContainsWords')?.Value ?? '';
@@ -139,10 +139,9 @@ describe('synth scenarios', () => {
 
   it('mfa-register: security info registered from the attacker network', () => {
     const l = byKind('mfa-register');
-    const ev = rows.AuditLogs!.filter((r) => r.OperationName === 'User registered security info' && parse(r.InitiatedBy).user.userPrincipalName === l.account);
+    const ev = rows.AuditLogs!.filter((r) => r.OperationName === 'User registered security info' && parse(r.InitiatedBy).user.userPrincipalName === l.account && l.ips.includes(parse(r.InitiatedBy).user.ipAddress));
     expect(ev.length).toBe(1);
     const ip = parse(ev[0]!.InitiatedBy).user.ipAddress;
-    expect(l.ips).toContain(ip);
     const asn = signIns.find((s) => s.IPAddress === ip)!.AutonomousSystemNumber as string;
     expect(hostingAsns.has(asn)).toBe(true);
   });
@@ -216,8 +215,8 @@ describe('synth scenarios', () => {
     expect(rows.AuditLogs!.some((r) => r.OperationName === 'Register device' && parse(r.InitiatedBy).user.userPrincipalName === la('new-laptop').account)).toBe(true);
 
     const rule = rows.OfficeActivity!.filter((r) => r.Operation === 'New-InboxRule' && r.UserId === la('inbox-rule-ordinary').account);
-    expect(rule.length).toBe(1);
-    expect(rule[0]!.Parameters).toContain('Newsletters');
+    expect(rule.length).toBeGreaterThanOrEqual(1);
+    for (const r of rule) expect(r.Parameters).toContain('Newsletters');
 
     const sec = la('security-info-new-phone').account;
     const reg = rows.AuditLogs!.find((r) => r.OperationName === 'User registered security info' && parse(r.InitiatedBy).user.userPrincipalName === sec)!;
