@@ -55,9 +55,8 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
         kind,
         day: 0,
         note: 'Outlook Mobile session moves between the mobile carrier and home Wi-Fi (two ASNs, same country) every day',
-        prepare: (u, rng) => {
+        prepare: (u) => {
           if (!u.phone) throw new Error('carrier-change look-alike needs a phone');
-          void rng;
         },
         options: (_ctx, u, d, rng) => {
           const { localMidnight } = dayBounds(_ctx.t, d, u.office.utcOffset);

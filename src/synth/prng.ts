@@ -22,7 +22,6 @@ function cyrb128(str: string): [number, number, number, number] {
 }
 
 const HEX = '0123456789abcdef';
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 export class Rng {
   private a: number;
@@ -101,12 +100,8 @@ export class Rng {
 
   /** base64url text of n random bytes without padding (the shape of Entra's uti claim for n=16). */
   b64url(nBytes: number): string {
-    const chars = Math.ceil((nBytes * 8) / 6);
-    let s = '';
-    while (s.length < chars) {
-      let x = this.u32(); // five 6-bit digits per draw
-      for (let i = 0; i < 5 && s.length < chars; i++, x >>>= 6) s += B64URL[x & 63];
-    }
-    return s;
+    const buf = Buffer.allocUnsafe(Math.ceil(nBytes / 4) * 4);
+    for (let i = 0; i < buf.length; i += 4) buf.writeUInt32LE(this.u32(), i);
+    return buf.subarray(0, nBytes).toString('base64url');
   }
 }

@@ -83,7 +83,7 @@ describe('synth rows follow the table schemas', () => {
       expect(r.TimeGenerated).toMatch(DT7);
       for (const c of ['Id', 'CorrelationId', 'UserId', 'AppId', 'ResourceIdentity']) expect(r[c], c).toMatch(GUID);
       if (r.ResultType === '0') expect(r.SessionId).toMatch(GUID);
-      expect(r.UniqueTokenIdentifier).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(r.UniqueTokenIdentifier).toMatch(/^[A-Za-z0-9_-]{21}[AQgw]$/); // 16 bytes in base64url
       expect(r.IPAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
       const loc = (typeof r.LocationDetails === 'string' ? JSON.parse(r.LocationDetails) : r.LocationDetails) as Record<string, any>;
       expect(loc.countryOrRegion).toBe(r.Location);
