@@ -70,8 +70,8 @@ class Intrusion {
     if (sessionId && !l.sessionIds.includes(sessionId)) l.sessionIds.push(sessionId);
   }
 
-  signIn(at: number, p: NetPoint, o: { interactive: boolean; app: App; resource: App; sessionId: string; ua: string; device: Device; auth: AuthKind; token?: string; risk?: [string, string[]] }, what: string): SignInIds {
-    const ids = emitSignIn(this.ctx.t, { at, user: this.victim, interactive: o.interactive, app: o.app, resource: o.resource, ip: p.ip, net: p.net, place: p.place, sessionId: o.sessionId, ua: o.ua, device: o.device, auth: o.auth, incomingTokenType: o.token ?? 'none', riskLevel: o.risk?.[0], riskEvents: o.risk?.[1] }, this.rng, this.ctx.emit);
+  signIn(at: number, p: NetPoint, o: { interactive: boolean; app: App; resource: App; sessionId: string; ua: string; device: Device; auth: AuthKind; token?: string; risk?: [string, string[]]; correlationId?: string }, what: string): SignInIds {
+    const ids = emitSignIn(this.ctx.t, { at, user: this.victim, interactive: o.interactive, app: o.app, resource: o.resource, ip: p.ip, net: p.net, place: p.place, sessionId: o.sessionId, ua: o.ua, device: o.device, auth: o.auth, incomingTokenType: o.token ?? 'none', riskLevel: o.risk?.[0], riskEvents: o.risk?.[1], correlationId: o.correlationId }, this.rng, this.ctx.emit);
     if (at < this.first) {
       this.first = at;
       this.label.start = ids.created;
@@ -113,7 +113,10 @@ function clickTime(ctx: Ctx, s: DaySession, rng: Rng): number {
 /** AiTM proxy sign-in: the kit relays the victim's password and MFA; the sign-in comes from the proxy's host. */
 function proxySignIn(x: Intrusion, at: number, proxy: NetPoint, ua: string, dev: Device, rng: Rng): { sessionId: string; ids: SignInIds } {
   const sessionId = rng.guid();
-  const ids = x.signIn(at, proxy, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua, device: dev, auth: 'mfa' }, 'AiTM proxy sign-in to OfficeHome, MFA relayed');
+  const correlationId = rng.guid();
+  // The password step lands first and Entra records the MFA interrupt; the kit relays the prompt.
+  x.signIn(at - rng.int(15_000, 45_000), proxy, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua, device: dev, auth: 'mfaRequired', correlationId }, 'AiTM proxy relays the password; MFA required (50074)');
+  const ids = x.signIn(at, proxy, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua, device: dev, auth: 'mfa', correlationId }, 'AiTM proxy sign-in to OfficeHome, MFA relayed');
   return { sessionId, ids };
 }
 
@@ -185,7 +188,9 @@ const kitUserAgent: AttackFn = (ctx, s, rng, id) => {
   const kit = point(net, place, rng);
   const dev = unmanaged('script');
   const sessionId = rng.guid();
-  x.signIn(t0, kit, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua: KIT_UA.axios, device: dev, auth: 'mfa' }, 'kit relay sign-in (axios), MFA relayed');
+  const correlationId = rng.guid();
+  x.signIn(t0 - rng.int(15_000, 45_000), kit, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua: KIT_UA.axios, device: dev, auth: 'mfaRequired', correlationId }, 'kit relays the password (axios); MFA required (50074)');
+  x.signIn(t0, kit, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua: KIT_UA.axios, device: dev, auth: 'mfa', correlationId }, 'kit relay sign-in (axios), MFA relayed');
   let t = t0 + rng.int(1 * MIN, 4 * MIN);
   const nf = x.signIn(t, kit, { interactive: false, app: APPS.officeHome, resource: RESOURCES.graph, sessionId, ua: KIT_UA.nodeFetch, device: dev, auth: 'single', token: 'refreshToken' }, 'token redeemed with node-fetch');
   x.graph(t + 20_000, kit, sessionId, { uti: nf.uti, at: t }, KIT_UA.nodeFetch, APPS.officeHome.id, ['/me', '/me/mailFolders']);

@@ -100,7 +100,10 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
   if (rng.chance(0.03)) sign(begin - rng.int(1 * MIN, 4 * MIN), true, APPS.officeHome, RESOURCES.exchange, b.ua, { auth: 'badPassword', sessionId: '' });
   const [firstApp, firstRes] = rng.weighted([[[APPS.officeHome, RESOURCES.exchange], 3], [[APPS.office, RESOURCES.exchange], 3], [[APPS.teams, RESOURCES.teamsServices], 4]] as const);
   const unfamiliar = o.unfamiliar ?? (o.benignExtras !== false && !inOffice && rng.chance(0.002));
-  const first = sign(begin, true, firstApp, firstRes, b.ua, unfamiliar ? { riskLevel: 'low', riskEvents: ['unfamiliarFeatures'], riskRemediated: true } : {});
+  // A quarter of the morning sign-ins first record the MFA interrupt (50074) of the same flow.
+  const correlationId = rng.guid();
+  if (rng.chance(0.25)) sign(begin - rng.int(10_000, 40_000), true, firstApp, firstRes, b.ua, { auth: 'mfaRequired', correlationId });
+  const first = sign(begin, true, firstApp, firstRes, b.ua, { correlationId, ...(unfamiliar ? { riskLevel: 'low', riskEvents: ['unfamiliarFeatures'], riskRemediated: true } : {}) });
   if (unfamiliar) {
     const p = laptopAt(begin);
     emitRiskEvent(t, { activityAt: begin, user: u, ip: p.ip, place: p.place, type: 'unfamiliarFeatures', level: 'low', timing: 'realtime', activity: 'signin', requestId: first.id, correlationId: first.correlationId, userAgent: b.ua, remediated: true }, rng, emit);

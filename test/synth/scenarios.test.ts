@@ -86,6 +86,9 @@ describe('synth scenarios', () => {
     expect(first.AuthenticationRequirement).toBe('multiFactorAuthentication');
     expect(hostingAsns.has(first.AutonomousSystemNumber as string)).toBe(true);
     expect(parse(first.DeviceDetail).isManaged ?? false).toBe(false);
+    // The proxy relays the password first (MFA interrupt 50074), then completes MFA in the same flow.
+    const done = signIns.find((r) => r.CorrelationId === first.CorrelationId && r.ResultType === '0')!;
+    expect([first.ResultType, done.AppId, done.AutonomousSystemNumber, done.AuthenticationRequirement]).toEqual(['50074', OFFICE_HOME, first.AutonomousSystemNumber, 'multiFactorAuthentication']);
     const later = userRows(l.account).filter((r) => r.SessionId === first.SessionId && ms(r.CreatedDateTime) > ms(l.start));
     expect(later.some((r) => r.Location !== first.Location && r.AutonomousSystemNumber !== first.AutonomousSystemNumber)).toBe(true);
     expect(later.some((r) => parse(r.Status).additionalDetails === 'MFA requirement satisfied by claim in the token')).toBe(true);
