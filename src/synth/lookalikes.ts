@@ -7,7 +7,7 @@ import type { Rng } from './prng.js';
 import { deviceRegistered, securityInfoRegistered } from './rows/audit.js';
 import { emitSignIn } from './rows/signin.js';
 import { HOUR, MIN } from './time.js';
-import { SWG_NET, ipIn, laptopFor } from './tenant.js';
+import { SWG_NET, homeIpIn, ipIn, laptopFor } from './tenant.js';
 
 export const LOOKALIKE_NAMES = ['travel', 'carrier-change', 'new-laptop', 'vpn-egress', 'inbox-rule-ordinary', 'security-info-new-phone'] as const;
 export type LookalikeName = (typeof LOOKALIKE_NAMES)[number];
@@ -143,6 +143,6 @@ export function relocate(u: User, office: User['office'], rng: Rng): void {
   u.office = office;
   u.homePlace = office.place;
   u.homeNet = rng.pick(RESIDENTIAL[c]!);
-  u.homeIp = ipIn(u.homeNet, rng);
+  u.homeIp = homeIpIn(u.homeNet, rng);
   if (u.phone) u.phone.carrier = rng.pick(MOBILE[c]!);
 }
