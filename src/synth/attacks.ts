@@ -165,7 +165,7 @@ const tokenReplay: AttackFn = (ctx, s, rng, id) => {
   let graph: { uti: string; at: number } | undefined;
   for (let t = t0, i = 0; t < t0 + 150 * MIN; t += rng.int(8 * MIN, 25 * MIN), i++) {
     const toGraph = i % 2 === 1;
-    const ids = x.signIn(t, p, { interactive: false, app: APPS.office, resource: toGraph ? RESOURCES.graph : RESOURCES.exchange, sessionId: s.sessionId, ua: NATIVE_UA.officeWin, device: dev, auth: 'single', token: 'refreshToken' }, 'replayed refresh token of the victim\'s live session');
+    const ids = x.signIn(t, p, { interactive: false, app: APPS.office, resource: toGraph ? RESOURCES.graph : RESOURCES.exchange, sessionId: s.sessionId, ua: NATIVE_UA.officeWin, device: dev, auth: 'single', token: 'refreshToken', risk: i === 0 ? ['medium', ['unfamiliarFeatures']] : undefined }, 'replayed refresh token of the victim\'s live session');
     first ??= ids;
     if (toGraph) graph = { uti: ids.uti, at: t };
   }

@@ -121,8 +121,9 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
       if (res === RESOURCES.exchange) session.exchangeToken = { uti: ids.uti, at };
     }
     if (graphToken && rng.chance(0.35)) {
-      const p = laptopAt(h + 10 * MIN);
-      emitGraphCall(t, { at: h + 10 * MIN + rng.int(0, 20 * 60_000), user: u, appId: APPS.teams.id, ip: p.ip, ua: NATIVE_UA.teamsWin, method: 'GET', uri: rng.pick(['/me', '/me/joinedTeams', '/me/presence', '/me/calendarView']), status: 200, sessionId, signInActivityId: graphToken.uti, tokenIssuedAt: graphToken.at, deviceId: device.deviceId, scopes: 'User.Read Calendars.Read Team.ReadBasic.All' }, rng, emit);
+      const at = h + 10 * MIN + rng.int(0, 20 * MIN);
+      const p = laptopAt(at);
+      emitGraphCall(t, { at, user: u, appId: APPS.teams.id, ip: p.ip, ua: NATIVE_UA.teamsWin, method: 'GET', uri: rng.pick(['/me', '/me/joinedTeams', '/me/presence', '/me/calendarView']), status: 200, sessionId, signInActivityId: graphToken.uti, tokenIssuedAt: graphToken.at, deviceId: device.deviceId, scopes: 'User.Read Calendars.Read Team.ReadBasic.All' }, rng, emit);
     }
   }
   // Office web back-end calls on the user's behalf: same session, Microsoft's own network.
