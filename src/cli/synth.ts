@@ -125,5 +125,14 @@ export function registerSynth(program: Command): void {
     .option('--start <iso>', `start of the period, UTC (default ${DEFAULT_START})`)
     .requiredOption('--out <dir>', 'output directory (created; must be empty unless --force)')
     .option('--force', 'replace --out if it exists')
-    .action(action(async (f: SynthFlags) => runSynth(f)));
+    .action(
+      action(async (f: SynthFlags) => {
+        // `synth ... | head` closes stdout early: that is not an error worth a stack trace.
+        process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'EPIPE') process.exit(0);
+          throw e;
+        });
+        await runSynth(f);
+      }),
+    );
 }
