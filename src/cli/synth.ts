@@ -1,6 +1,7 @@
 // `sessionguard synth`: a deterministic synthetic Entra ID / Microsoft 365 tenant with attacks and
 // benign look-alikes, written as NDJSON per table plus labels and watchlists.
 import type { Command } from 'commander';
+import { rmSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../diagnostics.js';
@@ -78,6 +79,13 @@ export async function runSynth(f: SynthFlags, log: (s: string) => void = console
   } catch (e) {
     throw new UserError(`cannot write to ${parent}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Interrupted runs leave nothing behind either.
+  const onSignal = (sig: NodeJS.Signals) => {
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const t0 = performance.now();
   let result;
   try {
@@ -92,10 +100,14 @@ export async function runSynth(f: SynthFlags, log: (s: string) => void = console
     }
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EROFS') throw new UserError(`cannot write to ${o.out}: ${code}`);
     throw e;
   }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   log(`synthesized ${o.users} users x ${o.days} days (seed ${o.seed}) into ${o.out} in ${secs}s`);
   for (const [table, n] of Object.entries(result.counts)) log(`  ${table.padEnd(34)} ${String(n).padStart(9)} rows`);
@@ -113,5 +125,14 @@ export function registerSynth(program: Command): void {
     .option('--start <iso>', `start of the period, UTC (default ${DEFAULT_START})`)
     .requiredOption('--out <dir>', 'output directory (created; must be empty unless --force)')
     .option('--force', 'replace --out if it exists')
-    .action(action(async (f: SynthFlags) => runSynth(f)));
+    .action(
+      action(async (f: SynthFlags) => {
+        // `synth ... | head` closes stdout early: that is not an error worth a stack trace.
+        process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'EPIPE') process.exit(0);
+          throw e;
+        });
+        await runSynth(f);
+      }),
+    );
 }

@@ -5,16 +5,16 @@ import { APPS, type App, BROWSERS, type BrowserKey, HOSTING, KIT_UA, NATIVE_UA, 
 import type { Ctx, DaySession } from './benign.js';
 import type { Device, NetPoint, User } from './model.js';
 import type { Rng } from './prng.js';
-import { securityInfoRegistered } from './rows/audit.js';
+import { deviceRegistered, securityInfoRegistered } from './rows/audit.js';
 import { emitCloudAppEvent } from './rows/cloudapp.js';
 import { emitGraphCall } from './rows/graph.js';
 import { emitFileOp, emitMailItemsAccessed, emitNewInboxRule } from './rows/office.js';
 import { emitRiskEvent } from './rows/risk.js';
 import { type AuthKind, type SignInIds, emitSignIn } from './rows/signin.js';
-import { MIN, iso7 } from './time.js';
+import { DAY, MIN, iso7 } from './time.js';
 import { ipIn } from './tenant.js';
 
-export const ATTACK_NAMES = ['aitm-replay', 'token-replay', 'kit-useragent', 'inbox-rule', 'mfa-register', 'mailbox-access'] as const;
+export const ATTACK_NAMES = ['aitm-replay', 'token-replay', 'kit-useragent', 'inbox-rule', 'mfa-register', 'mailbox-access', 'device-register'] as const;
 export type AttackName = (typeof ATTACK_NAMES)[number];
 
 export interface Step {
@@ -70,8 +70,8 @@ class Intrusion {
     if (sessionId && !l.sessionIds.includes(sessionId)) l.sessionIds.push(sessionId);
   }
 
-  signIn(at: number, p: NetPoint, o: { interactive: boolean; app: App; resource: App; sessionId: string; ua: string; device: Device; auth: AuthKind; token?: string; risk?: [string, string[]] }, what: string): SignInIds {
-    const ids = emitSignIn(this.ctx.t, { at, user: this.victim, interactive: o.interactive, app: o.app, resource: o.resource, ip: p.ip, net: p.net, place: p.place, sessionId: o.sessionId, ua: o.ua, device: o.device, auth: o.auth, incomingTokenType: o.token ?? 'none', riskLevel: o.risk?.[0], riskEvents: o.risk?.[1] }, this.rng, this.ctx.emit);
+  signIn(at: number, p: NetPoint, o: { interactive: boolean; app: App; resource: App; sessionId: string; ua: string; device: Device; auth: AuthKind; token?: string; risk?: [string, string[]]; correlationId?: string }, what: string): SignInIds {
+    const ids = emitSignIn(this.ctx.t, { at, user: this.victim, interactive: o.interactive, app: o.app, resource: o.resource, ip: p.ip, net: p.net, place: p.place, sessionId: o.sessionId, ua: o.ua, device: o.device, auth: o.auth, incomingTokenType: o.token ?? 'none', riskLevel: o.risk?.[0], riskEvents: o.risk?.[1], correlationId: o.correlationId }, this.rng, this.ctx.emit);
     if (at < this.first) {
       this.first = at;
       this.label.start = ids.created;
@@ -103,16 +103,20 @@ class Intrusion {
   }
 }
 
-/** When the victim clicks the link: a couple of hours into the working day. */
-function clickTime(s: DaySession, rng: Rng): number {
-  const latest = Math.max(s.begin + 60 * MIN, s.end - 3 * 60 * MIN);
-  return rng.int(s.begin + 60 * MIN, latest);
+/** When the victim clicks the link: a couple of hours into the working day, and early enough that the attack fits in the period. */
+function clickTime(ctx: Ctx, s: DaySession, rng: Rng): number {
+  const periodEnd = ctx.t.start + ctx.t.days * DAY;
+  const latest = Math.min(Math.max(s.begin + 60 * MIN, s.end - 3 * 60 * MIN), periodEnd - 4 * 60 * MIN);
+  return rng.int(Math.min(s.begin + 60 * MIN, latest), latest);
 }
 
 /** AiTM proxy sign-in: the kit relays the victim's password and MFA; the sign-in comes from the proxy's host. */
 function proxySignIn(x: Intrusion, at: number, proxy: NetPoint, ua: string, dev: Device, rng: Rng): { sessionId: string; ids: SignInIds } {
   const sessionId = rng.guid();
-  const ids = x.signIn(at, proxy, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua, device: dev, auth: 'mfa' }, 'AiTM proxy sign-in to OfficeHome, MFA relayed');
+  const correlationId = rng.guid();
+  // The password step lands first and Entra records the MFA interrupt; the kit relays the prompt.
+  x.signIn(at - rng.int(15_000, 45_000), proxy, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua, device: dev, auth: 'mfaRequired', correlationId }, 'AiTM proxy relays the password; MFA required (50074)');
+  const ids = x.signIn(at, proxy, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua, device: dev, auth: 'mfa', correlationId }, 'AiTM proxy sign-in to OfficeHome, MFA relayed');
   return { sessionId, ids };
 }
 
@@ -136,12 +140,14 @@ function replay(x: Intrusion, at: number, p: NetPoint, sessionId: string, browse
 const aitmReplay: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'aitm-replay');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(14061), PLACES.amsterdam!, rng);
   const { sessionId, ids: p0 } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(24940), PLACES.helsinki!, rng);
   const t1 = t0 + rng.int(4 * MIN, 25 * MIN);
   const r = replay(x, t1, rep, sessionId, 'chromeMac', rng, 120, ['medium', ['anomalousToken']]);
+  // The kit also captured the access token issued to the proxy and spends it from the replay host.
+  x.graph(t1 + rng.int(1 * MIN, 3 * MIN), rep, sessionId, { uti: p0.uti, at: t0 }, BROWSERS.chromeMac.ua, APPS.officeHome.id, ['/me/mailFolders']);
   x.graph(t1 + rng.int(3 * MIN, 10 * MIN), rep, sessionId, r.graph, BROWSERS.chromeMac.ua, APPS.officeHome.id, ['/me', '/me/messages?$top=50', '/me/mailFolders/inbox/messages?$top=100']);
   x.risk(t1, rep, r.ids, 'anomalousToken', 'medium', 'realtime', BROWSERS.chromeMac.ua);
   x.risk(t0, proxy, p0, 'attackerinTheMiddle', 'high', 'offline', b.ua);
@@ -150,7 +156,7 @@ const aitmReplay: AttackFn = (ctx, s, rng, id) => {
 
 const tokenReplay: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'token-replay');
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   // A residential-proxy exit abroad: not a hosting ASN, so only the new network and country give it away.
   const p = point(RESIDENTIAL_PROXY[0]!, PLACES.saoPaulo!, rng);
   // The token was lifted from the victim's machine and is redeemed from an unregistered one.
@@ -159,7 +165,7 @@ const tokenReplay: AttackFn = (ctx, s, rng, id) => {
   let graph: { uti: string; at: number } | undefined;
   for (let t = t0, i = 0; t < t0 + 150 * MIN; t += rng.int(8 * MIN, 25 * MIN), i++) {
     const toGraph = i % 2 === 1;
-    const ids = x.signIn(t, p, { interactive: false, app: APPS.office, resource: toGraph ? RESOURCES.graph : RESOURCES.exchange, sessionId: s.sessionId, ua: NATIVE_UA.officeWin, device: dev, auth: 'single', token: 'refreshToken' }, 'replayed refresh token of the victim\'s live session');
+    const ids = x.signIn(t, p, { interactive: false, app: APPS.office, resource: toGraph ? RESOURCES.graph : RESOURCES.exchange, sessionId: s.sessionId, ua: NATIVE_UA.officeWin, device: dev, auth: 'single', token: 'refreshToken', risk: i === 0 ? ['medium', ['unfamiliarFeatures']] : undefined }, 'replayed refresh token of the victim\'s live session');
     first ??= ids;
     if (toGraph) graph = { uti: ids.uti, at: t };
   }
@@ -177,12 +183,14 @@ function hostingNear(country: string): [Network, Place] {
 
 const kitUserAgent: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'kit-useragent');
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const [net, place] = hostingNear(s.user.homePlace.country);
   const kit = point(net, place, rng);
   const dev = unmanaged('script');
   const sessionId = rng.guid();
-  x.signIn(t0, kit, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua: KIT_UA.axios, device: dev, auth: 'mfa' }, 'kit relay sign-in (axios), MFA relayed');
+  const correlationId = rng.guid();
+  x.signIn(t0 - rng.int(15_000, 45_000), kit, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua: KIT_UA.axios, device: dev, auth: 'mfaRequired', correlationId }, 'kit relays the password (axios); MFA required (50074)');
+  x.signIn(t0, kit, { interactive: true, app: APPS.officeHome, resource: RESOURCES.exchange, sessionId, ua: KIT_UA.axios, device: dev, auth: 'mfa', correlationId }, 'kit relay sign-in (axios), MFA relayed');
   let t = t0 + rng.int(1 * MIN, 4 * MIN);
   const nf = x.signIn(t, kit, { interactive: false, app: APPS.officeHome, resource: RESOURCES.graph, sessionId, ua: KIT_UA.nodeFetch, device: dev, auth: 'single', token: 'refreshToken' }, 'token redeemed with node-fetch');
   x.graph(t + 20_000, kit, sessionId, { uti: nf.uti, at: t }, KIT_UA.nodeFetch, APPS.officeHome.id, ['/me', '/me/mailFolders']);
@@ -195,7 +203,7 @@ const kitUserAgent: AttackFn = (ctx, s, rng, id) => {
 const inboxRule: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'inbox-rule');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(16276), PLACES.roubaix!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(9009), PLACES.bucharest!, rng);
@@ -214,7 +222,7 @@ const inboxRule: AttackFn = (ctx, s, rng, id) => {
 const mfaRegister: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'mfa-register');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(51167), PLACES.munich!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(63949), PLACES.sanJose!, rng);
@@ -229,7 +237,7 @@ const mfaRegister: AttackFn = (ctx, s, rng, id) => {
 const mailboxAccess: AttackFn = (ctx, s, rng, id) => {
   const x = new Intrusion(ctx, rng, s.user, id, 'mailbox-access');
   const b = BROWSERS[s.user.browser];
-  const t0 = clickTime(s, rng);
+  const t0 = clickTime(ctx, s, rng);
   const proxy = point(hostingNet(16509), PLACES.ashburn!, rng);
   const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
   const rep = point(hostingNet(14061), PLACES.singapore!, rng);
@@ -250,6 +258,32 @@ const mailboxAccess: AttackFn = (ctx, s, rng, id) => {
   return x.done();
 };
 
+/** PRT persistence: after the AiTM sign-in the attacker registers a device and signs in with its PRT. */
+const deviceRegister: AttackFn = (ctx, s, rng, id) => {
+  const x = new Intrusion(ctx, rng, s.user, id, 'device-register');
+  const b = BROWSERS[s.user.browser];
+  const t0 = clickTime(ctx, s, rng);
+  const proxy = point(hostingNet(12876), PLACES.paris!, rng);
+  const { sessionId } = proxySignIn(x, t0, proxy, b.ua, unmanaged(s.user.browser), rng);
+  const rep = point(hostingNet(36352), PLACES.newYork!, rng);
+  const script = unmanaged('script');
+  let t = t0 + rng.int(5 * MIN, 15 * MIN);
+  x.signIn(t, rep, { interactive: false, app: APPS.authBroker, resource: RESOURCES.deviceRegistration, sessionId, ua: KIT_UA.pythonRequests, device: script, auth: 'single', token: 'refreshToken' }, 'stolen refresh token redeemed for the Device Registration Service');
+  t += rng.int(20_000, 90_000);
+  const rogue: Device = { deviceId: rng.guid(), displayName: `DESKTOP-${rng.hex(7).toUpperCase()}`, operatingSystem: 'Windows10', browser: '', isCompliant: false, isManaged: false, trustType: 'Azure AD registered' };
+  deviceRegistered(ctx.t, s.user, t, rep.ip, { objectId: rng.guid(), deviceId: rogue.deviceId, displayName: rogue.displayName, trustType: 'Workplace' }, rng, ctx.emit);
+  x.step(t, 'AuditLogs', `Register device ${rogue.displayName} (Workplace) from the attacker network`, rep, sessionId);
+  // The new PRT starts sessions of its own: MFA claim carried over from the phished session.
+  t += rng.int(2 * MIN, 6 * MIN);
+  const prtSession = rng.guid();
+  x.signIn(t, rep, { interactive: true, app: APPS.office, resource: RESOURCES.exchange, sessionId: prtSession, ua: NATIVE_UA.officeWin, device: rogue, auth: 'claim', token: 'primaryRefreshToken' }, 'sign-in with the rogue device\'s PRT');
+  for (let i = 0; i < 4; i++) {
+    t += rng.int(10 * MIN, 30 * MIN);
+    x.signIn(t, rep, { interactive: false, app: APPS.office, resource: i % 2 ? RESOURCES.graph : RESOURCES.exchange, sessionId: prtSession, ua: NATIVE_UA.officeWin, device: rogue, auth: 'single', token: 'primaryRefreshToken' }, 'refresh on the rogue device');
+  }
+  return x.done();
+};
+
 export const ATTACKS: Record<AttackName, AttackFn> = {
   'aitm-replay': aitmReplay,
   'token-replay': tokenReplay,
@@ -257,6 +291,7 @@ export const ATTACKS: Record<AttackName, AttackFn> = {
   'inbox-rule': inboxRule,
   'mfa-register': mfaRegister,
   'mailbox-access': mailboxAccess,
+  'device-register': deviceRegister,
 };
 
 /** Every ASN attacker infrastructure uses, with its kind (for documentation and tests). */

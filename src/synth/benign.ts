@@ -1,7 +1,7 @@
 // Ordinary tenant life for one user and one day: a morning MFA sign-in that starts the day's
 // session, hourly refresh-token use of that session from the same network, Microsoft back-end
 // rows, phone refreshes on the carrier network, mail and file activity, the odd failed password.
-import { APPS, type App, BROWSERS, MICROSOFT, NATIVE_UA, PLACES, RESOURCES } from './catalog.js';
+import { APPS, type App, BROWSERS, MICROSOFT, MOBILE, NATIVE_UA, PLACES, RESOURCES } from './catalog.js';
 import type { Device, Emit, NetPoint, Tenant, User } from './model.js';
 import type { Rng } from './prng.js';
 import { securityInfoRegistered } from './rows/audit.js';
@@ -77,11 +77,20 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
 
   const inOffice = o.inOffice ?? (!weekend && rng.chance(0.55));
   const fixed = inOffice ? officePoint(u) : homePoint(ctx, u, rng);
-  const laptopAt = o.laptopAt ?? (() => fixed);
   const device = o.laptop ?? u.laptop;
   const b = BROWSERS[u.browser];
   const begin = localMidnight + Math.round((weekend ? rng.range(10, 14) : rng.range(7.5, 9.5)) * HOUR);
   const end = begin + Math.round((weekend ? rng.range(0.5, 2) : rng.range(7.5, 10)) * HOUR);
+  let laptopAt = o.laptopAt ?? (() => fixed);
+  if (!o.laptopAt && o.benignExtras !== false && rng.chance(0.01) && fixed.net.kind !== 'swg') {
+    // Ambient roaming: for a while the laptop tethers to a phone on a mobile carrier (same country, same
+    // session). Not behind the gateway: its client keeps tunnelling whatever the link.
+    const carrier = u.phone?.carrier ?? rng.pick(MOBILE[u.homePlace.country] ?? MOBILE.US!);
+    const tether: NetPoint = { ip: ipIn(carrier, rng), net: carrier, place: u.homePlace };
+    const from = rng.int(begin + HOUR, Math.max(begin + HOUR, end - 2 * HOUR));
+    const to = from + rng.int(30 * MIN, 90 * MIN);
+    laptopAt = (at) => (at >= from && at < to ? tether : fixed);
+  }
   const sessionId = rng.guid();
   const sign = (at: number, interactive: boolean, app: App, resource: App, ua: string, extra: Partial<Parameters<typeof emitSignIn>[1]> = {}): SignInIds => {
     const p = laptopAt(at);
@@ -91,7 +100,10 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
   if (rng.chance(0.03)) sign(begin - rng.int(1 * MIN, 4 * MIN), true, APPS.officeHome, RESOURCES.exchange, b.ua, { auth: 'badPassword', sessionId: '' });
   const [firstApp, firstRes] = rng.weighted([[[APPS.officeHome, RESOURCES.exchange], 3], [[APPS.office, RESOURCES.exchange], 3], [[APPS.teams, RESOURCES.teamsServices], 4]] as const);
   const unfamiliar = o.unfamiliar ?? (o.benignExtras !== false && !inOffice && rng.chance(0.002));
-  const first = sign(begin, true, firstApp, firstRes, b.ua, unfamiliar ? { riskLevel: 'low', riskEvents: ['unfamiliarFeatures'], riskRemediated: true } : {});
+  // A quarter of the morning sign-ins first record the MFA interrupt (50074) of the same flow.
+  const correlationId = rng.guid();
+  if (rng.chance(0.25)) sign(begin - rng.int(10_000, 40_000), true, firstApp, firstRes, b.ua, { auth: 'mfaRequired', correlationId });
+  const first = sign(begin, true, firstApp, firstRes, b.ua, { correlationId, ...(unfamiliar ? { riskLevel: 'low', riskEvents: ['unfamiliarFeatures'], riskRemediated: true } : {}) });
   if (unfamiliar) {
     const p = laptopAt(begin);
     emitRiskEvent(t, { activityAt: begin, user: u, ip: p.ip, place: p.place, type: 'unfamiliarFeatures', level: 'low', timing: 'realtime', activity: 'signin', requestId: first.id, correlationId: first.correlationId, userAgent: b.ua, remediated: true }, rng, emit);
@@ -109,8 +121,9 @@ export function benignDay(ctx: Ctx, u: User, day: number, rng: Rng, o: DayOption
       if (res === RESOURCES.exchange) session.exchangeToken = { uti: ids.uti, at };
     }
     if (graphToken && rng.chance(0.35)) {
-      const p = laptopAt(h + 10 * MIN);
-      emitGraphCall(t, { at: h + 10 * MIN + rng.int(0, 20 * 60_000), user: u, appId: APPS.teams.id, ip: p.ip, ua: NATIVE_UA.teamsWin, method: 'GET', uri: rng.pick(['/me', '/me/joinedTeams', '/me/presence', '/me/calendarView']), status: 200, sessionId, signInActivityId: graphToken.uti, tokenIssuedAt: graphToken.at, deviceId: device.deviceId, scopes: 'User.Read Calendars.Read Team.ReadBasic.All' }, rng, emit);
+      const at = h + 10 * MIN + rng.int(0, 20 * MIN);
+      const p = laptopAt(at);
+      emitGraphCall(t, { at, user: u, appId: APPS.teams.id, ip: p.ip, ua: NATIVE_UA.teamsWin, method: 'GET', uri: rng.pick(['/me', '/me/joinedTeams', '/me/presence', '/me/calendarView']), status: 200, sessionId, signInActivityId: graphToken.uti, tokenIssuedAt: graphToken.at, deviceId: device.deviceId, scopes: 'User.Read Calendars.Read Team.ReadBasic.All' }, rng, emit);
     }
   }
   // Office web back-end calls on the user's behalf: same session, Microsoft's own network.

@@ -24,6 +24,7 @@ export const RESOURCES = {
   sharepoint: { id: '00000003-0000-0ff1-ce00-000000000000', name: 'Office 365 SharePoint Online' },
   teamsServices: { id: 'cc15fd57-2c6c-4117-a88c-83b1d56b4bbe', name: 'Microsoft Teams Services' },
   azureManagement: { id: '797f4846-ba00-4fd7-ba43-dac1f8f63013', name: 'Windows Azure Service Management API' },
+  deviceRegistration: { id: '01cb2876-7ebd-4aa4-9cc9-d28bd4d359a9', name: 'Device Registration Service' },
 } as const satisfies Record<string, App>;
 
 export interface Place {
@@ -62,6 +63,7 @@ export interface Network {
   provider: string;
   kind: NetKind;
   prefixes: readonly string[]; // "a.b" /16 prefixes to draw addresses from
+  v6?: string; // first two hextets of the ISP's IPv6 space, for users with IPv6 at home
 }
 
 function net(asn: number, provider: string, kind: NetKind, ...prefixes: string[]): Network {
@@ -103,13 +105,13 @@ export const SWG = net(62044, 'Zscaler', 'swg', '165.225', '147.161');
 
 export const RESIDENTIAL: Record<string, readonly Network[]> = {
   US: [
-    net(7922, 'Comcast Cable', 'residential', '73.15', '98.207', '24.18'),
-    net(20115, 'Charter Communications', 'residential', '71.84', '97.90'),
+    { ...net(7922, 'Comcast Cable', 'residential', '73.15', '98.207', '24.18'), v6: '2601:1c0' },
+    { ...net(20115, 'Charter Communications', 'residential', '71.84', '97.90'), v6: '2603:6000' },
     net(701, 'Verizon Fios', 'residential', '71.105', '108.46'),
     net(7018, 'AT&T', 'residential', '99.110', '107.194'),
   ],
-  GB: [net(2856, 'British Telecommunications', 'residential', '86.128', '81.149'), net(5089, 'Virgin Media', 'residential', '82.5', '86.2')],
-  DE: [net(3320, 'Deutsche Telekom', 'residential', '87.140', '91.54'), net(3209, 'Vodafone Germany', 'residential', '88.64', '95.90')],
+  GB: [{ ...net(2856, 'British Telecommunications', 'residential', '86.128', '81.149'), v6: '2a00:23c7' }, net(5089, 'Virgin Media', 'residential', '82.5', '86.2')],
+  DE: [{ ...net(3320, 'Deutsche Telekom', 'residential', '87.140', '91.54'), v6: '2003:e6' }, net(3209, 'Vodafone Germany', 'residential', '88.64', '95.90')],
 };
 
 export const MOBILE: Record<string, readonly Network[]> = {

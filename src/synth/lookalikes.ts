@@ -4,10 +4,10 @@ import { APPS, BROWSERS, HOTEL, MOBILE, PLACES, RESIDENTIAL, RESOURCES } from '.
 import { type Ctx, type DayOptions, dayBounds, homePoint, officePoint, ordinaryInboxRule } from './benign.js';
 import type { NetPoint, User } from './model.js';
 import type { Rng } from './prng.js';
-import { emitAudit, securityInfoRegistered } from './rows/audit.js';
+import { deviceRegistered, securityInfoRegistered } from './rows/audit.js';
 import { emitSignIn } from './rows/signin.js';
 import { HOUR, MIN } from './time.js';
-import { SWG_NET, ipIn, laptopFor } from './tenant.js';
+import { SWG_NET, homeIpIn, ipIn, laptopFor } from './tenant.js';
 
 export const LOOKALIKE_NAMES = ['travel', 'carrier-change', 'new-laptop', 'vpn-egress', 'inbox-rule-ordinary', 'security-info-new-phone'] as const;
 export type LookalikeName = (typeof LOOKALIKE_NAMES)[number];
@@ -55,9 +55,8 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
         kind,
         day: 0,
         note: 'Outlook Mobile session moves between the mobile carrier and home Wi-Fi (two ASNs, same country) every day',
-        prepare: (u, rng) => {
+        prepare: (u) => {
           if (!u.phone) throw new Error('carrier-change look-alike needs a phone');
-          void rng;
         },
         options: (_ctx, u, d, rng) => {
           const { localMidnight } = dayBounds(_ctx.t, d, u.office.utcOffset);
@@ -86,13 +85,7 @@ export function makeLookalike(kind: LookalikeName, day: number, days: number): L
         after: (ctx, u, d, begin, rng) => {
           if (d !== day || !fresh) return;
           const ip = officePoint(u).ip;
-          const target = { id: rng.guid(), displayName: fresh.displayName, type: 'Device' };
-          const corr = rng.guid();
-          const at = begin - rng.int(10 * MIN, 25 * MIN);
-          emitAudit(ctx.t, { at, user: u, ip, operation: 'Register device', category: 'Device', service: 'Device Registration Service', operationType: 'Add', target, correlationId: corr }, rng, ctx.emit);
-          emitAudit(ctx.t, { at: at + 1000, user: u, ip, operation: 'Add device', category: 'Device', service: 'Core Directory', operationType: 'Add', target, correlationId: corr }, rng, ctx.emit);
-          emitAudit(ctx.t, { at: at + 2000, user: u, ip, operation: 'Add registered owner to device', category: 'Device', service: 'Core Directory', operationType: 'Assign', target, correlationId: corr }, rng, ctx.emit);
-          emitAudit(ctx.t, { at: at + 2500, user: u, ip, operation: 'Add registered users to device', category: 'Device', service: 'Core Directory', operationType: 'Assign', target, correlationId: corr }, rng, ctx.emit);
+          deviceRegistered(ctx.t, u, begin - rng.int(10 * MIN, 25 * MIN), ip, { objectId: rng.guid(), deviceId: fresh.deviceId, displayName: fresh.displayName, trustType: 'AzureAd' }, rng, ctx.emit);
         },
       };
     }
@@ -150,6 +143,6 @@ export function relocate(u: User, office: User['office'], rng: Rng): void {
   u.office = office;
   u.homePlace = office.place;
   u.homeNet = rng.pick(RESIDENTIAL[c]!);
-  u.homeIp = ipIn(u.homeNet, rng);
+  u.homeIp = homeIpIn(u.homeNet, rng);
   if (u.phone) u.phone.carrier = rng.pick(MOBILE[c]!);
 }

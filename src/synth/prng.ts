@@ -22,7 +22,6 @@ function cyrb128(str: string): [number, number, number, number] {
 }
 
 const HEX = '0123456789abcdef';
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 export class Rng {
   private a: number;
@@ -88,8 +87,8 @@ export class Rng {
 
   hex(n: number): string {
     let s = '';
-    for (let i = 0; i < n; i++) s += HEX[this.u32() & 15];
-    return s;
+    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
+    return s.slice(0, n);
   }
 
   /** Random (version 4 layout) GUID, lower case. */
@@ -101,9 +100,8 @@ export class Rng {
 
   /** base64url text of n random bytes without padding (the shape of Entra's uti claim for n=16). */
   b64url(nBytes: number): string {
-    const chars = Math.ceil((nBytes * 8) / 6);
-    let s = '';
-    for (let i = 0; i < chars; i++) s += B64URL[this.u32() & 63];
-    return s;
+    const buf = Buffer.allocUnsafe(Math.ceil(nBytes / 4) * 4);
+    for (let i = 0; i < buf.length; i += 4) buf.writeUInt32LE(this.u32(), i);
+    return buf.subarray(0, nBytes).toString('base64url');
   }
 }

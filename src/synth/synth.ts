@@ -40,7 +40,9 @@ interface Plan {
 function spread(i: number, n: number, t: Tenant): number {
   const all = Array.from({ length: t.days }, (_, d) => d);
   const weekdays = all.filter((d) => d > 0 && new Date(t.start + d * DAY).getUTCDay() % 6 !== 0);
-  const pool = weekdays.length ? weekdays : all.filter((d) => d > 0).length ? all.filter((d) => d > 0) : all;
+  let pool = weekdays.length ? weekdays : all.filter((d) => d > 0).length ? all.filter((d) => d > 0) : all;
+  // The last day is cut at midnight UTC, mid-afternoon in the Americas: avoid it when there is a choice.
+  if (pool.length > 1 && pool[pool.length - 1] === t.days - 1) pool = pool.slice(0, -1);
   return pool[Math.floor(((i + 0.5) * pool.length) / n)]!;
 }
 
@@ -104,6 +106,8 @@ export async function synthesize(o: SynthOptions, dir: string): Promise<SynthRes
     await w.close();
   }
   labels.sort((a, b) => a.id.localeCompare(b.id));
+  // Steps past the end of the period (late offline detections) have no rows; leave them out.
+  for (const l of labels) l.steps = l.steps.filter((s) => Date.parse(s.at) < end);
   const lookalikes: LookalikeLabel[] = [...p.lookalikes.values()]
     .map(({ la, id }) => {
       const u = t.users.find((x) => p.lookalikes.get(x.index)?.id === id)!;

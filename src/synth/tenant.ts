@@ -3,6 +3,13 @@ import { BROWSERS, type BrowserKey, FIRST_NAMES, LAST_NAMES, MOBILE, NATIVE_UA, 
 import type { Device, Phone, Tenant, User } from './model.js';
 import type { Rng } from './prng.js';
 
+/** A home address: IPv6 for about half of the subscribers of ISPs that deploy it, else IPv4. */
+export function homeIpIn(net: Network, rng: Rng): string {
+  if (!net.v6 || rng.chance(0.5)) return ipIn(net, rng);
+  const h = () => rng.int(1, 0xffff).toString(16);
+  return `${net.v6}:${h()}:${h()}:${h()}:${h()}:${h()}:${h()}`;
+}
+
 export function ipIn(net: Network, rng: Rng): string {
   return `${rng.pick(net.prefixes)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
 }
@@ -62,7 +69,7 @@ function makeUser(rng: Rng, index: number, domain: string, offices: Office[], us
     office,
     homePlace: office.place,
     homeNet,
-    homeIp: ipIn(homeNet, rng),
+    homeIp: homeIpIn(homeNet, rng),
     laptop: laptopFor(rng, browser, alias.replace(/[^a-z]/g, '')),
     browser,
     usesSwgAtHome: rng.chance(0.1),

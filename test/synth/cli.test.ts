@@ -22,7 +22,7 @@ const flags = (over: Record<string, string | undefined>) => ({ users: '30', days
 describe('synth flags', () => {
   it.each([
     [{ users: 'ten' }, /--users must be a whole number/],
-    [{ users: '5' }, /--users must be at least 22/],
+    [{ users: '5' }, /--users must be at least 23/],
     [{ days: '0' }, /--days must be between 1 and 90/],
     [{ days: '2.5' }, /--days must be a whole number/],
     [{ attacks: 'aitm-replay,phishing' }, /unknown attack "phishing"/],

@@ -83,8 +83,8 @@ describe('synth rows follow the table schemas', () => {
       expect(r.TimeGenerated).toMatch(DT7);
       for (const c of ['Id', 'CorrelationId', 'UserId', 'AppId', 'ResourceIdentity']) expect(r[c], c).toMatch(GUID);
       if (r.ResultType === '0') expect(r.SessionId).toMatch(GUID);
-      expect(r.UniqueTokenIdentifier).toMatch(/^[A-Za-z0-9_-]{22}$/);
-      expect(r.IPAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(r.UniqueTokenIdentifier).toMatch(/^[A-Za-z0-9_-]{21}[AQgw]$/); // 16 bytes in base64url
+      expect(r.IPAddress).toMatch(/^(\d+\.\d+\.\d+\.\d+|[0-9a-f]{1,4}(:[0-9a-f]{1,4}){7})$/);
       const loc = (typeof r.LocationDetails === 'string' ? JSON.parse(r.LocationDetails) : r.LocationDetails) as Record<string, any>;
       expect(loc.countryOrRegion).toBe(r.Location);
       expect(typeof loc.city).toBe('string');
@@ -102,6 +102,12 @@ describe('synth rows follow the table schemas', () => {
     for (const r of rows.AADUserRiskEvents!) expect(r.ActivityDateTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     for (const r of rows.MicrosoftGraphActivityLogs!) expect(r.TimeGenerated).toMatch(DT7);
     for (const r of rows.OfficeActivity!) expect(r.Start_Time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+
+  it('some home users sign in over IPv6, as residential ISPs hand it out', () => {
+    const ips = [...rows.SigninLogs!, ...rows.AADNonInteractiveUserSignInLogs!].map((r) => String(r.IPAddress));
+    expect(ips.some((ip) => ip.includes(':'))).toBe(true);
+    expect(ips.filter((ip) => ip.includes(':')).length).toBeLessThan(ips.length / 2);
   });
 
   it('every file is sorted by TimeGenerated', () => {

@@ -15,6 +15,7 @@ export interface AuditEvent {
   resultReason?: string;
   target?: { id: string; displayName: string; type: string; modifiedProperties?: unknown[] };
   userAgent?: string;
+  details?: { key: string; value: string }[]; // further AdditionalDetails
   correlationId?: string;
 }
 
@@ -39,7 +40,7 @@ export function emitAudit(t: Tenant, e: AuditEvent, rng: Rng, emit: Emit): strin
     Resource: 'Microsoft.aadiam',
     ResourceGroup: 'Microsoft.aadiam',
     Level: '4',
-    AdditionalDetails: e.userAgent ? [{ key: 'User-Agent', value: e.userAgent }] : [],
+    AdditionalDetails: [...(e.userAgent ? [{ key: 'User-Agent', value: e.userAgent }] : []), ...(e.details ?? [])],
     Id: `${svcTag}_${correlationId}_${rng.hex(5).toUpperCase()}_${rng.int(10000000, 99999999)}`,
     InitiatedBy: { user: { id: e.user.id, displayName: null, userPrincipalName: e.user.upn, ipAddress: e.ip, roles: [] } },
     LoggedByService: e.service,
@@ -73,4 +74,22 @@ export function securityInfoRegistered(t: Tenant, user: User, at: number, ip: st
   const corr = rng.guid();
   emitAudit(t, { ...base, at, operation: 'User started security info registration', operationType: 'Add', resultReason: 'User started the registration for Mobile app notification', correlationId: corr }, rng, emit);
   emitAudit(t, { ...base, at: at + rng.int(20, 90) * 1000, operation: 'User registered security info', operationType: 'Add', resultReason: `User registered ${method}`, correlationId: corr }, rng, emit);
+}
+
+/** A device joining or registering with Entra ID, as the directory logs it (one correlation id). */
+export function deviceRegistered(t: Tenant, user: User, at: number, ip: string, device: { objectId: string; deviceId: string; displayName: string; trustType: 'AzureAd' | 'Workplace' }, rng: Rng, emit: Emit): void {
+  const target = { id: device.objectId, displayName: device.displayName, type: 'Device' };
+  const correlationId = rng.guid();
+  const details = [
+    { key: 'Device Id', value: device.deviceId },
+    { key: 'Device OS', value: 'Windows' },
+    { key: 'Device Trust Type', value: device.trustType },
+  ];
+  const ops: [string, string, string, number][] = [
+    ['Register device', 'Device Registration Service', 'Add', 0],
+    ['Add device', 'Core Directory', 'Add', 600],
+    ['Add registered owner to device', 'Core Directory', 'Assign', 1200],
+    ['Add registered users to device', 'Core Directory', 'Assign', 1500],
+  ];
+  for (const [operation, service, operationType, dt] of ops) emitAudit(t, { at: at + dt, user, ip, operation, category: 'Device', service, operationType, target, correlationId, details }, rng, emit);
 }

@@ -123,7 +123,7 @@ export function emitNewInboxRule(t: Tenant, r: InboxRule, rng: Rng, emit: Emit):
     ResultStatus: 'True',
     ResultReasonType: 'True',
     OfficeObjectId: `NAMPR04A001.prod.outlook.com/Microsoft Exchange Hosted Organizations/${t.orgName}/${alias}\\${r.name}`,
-    ClientIP: `${r.ip}:${r.port}`,
+    ClientIP: r.ip.includes(':') ? `[${r.ip}]:${r.port}` : `${r.ip}:${r.port}`,
     Parameters: JSON.stringify(params),
     ExternalAccess: 'false',
     OriginatingServer: `${rng.hex(4).toUpperCase()}PR04MB${rng.int(1000, 9999)} (15.20.8207.017)`,

@@ -6,7 +6,13 @@ import type { Device, Emit, Tenant, User } from '../model.js';
 import type { Rng } from '../prng.js';
 import { iso7, isoOffset } from '../time.js';
 
-export type AuthKind = 'mfa' | 'claim' | 'single' | 'fido2' | 'badPassword';
+export type AuthKind = 'mfa' | 'claim' | 'single' | 'fido2' | 'badPassword' | 'mfaRequired';
+
+// Failed (or interrupted) sign-ins: ResultType and the Status text Entra records.
+const FAILURES: Partial<Record<AuthKind, { code: string; reason: string; details?: string }>> = {
+  badPassword: { code: '50126', reason: 'Error validating credentials due to invalid username or password.' },
+  mfaRequired: { code: '50074', reason: 'Strong Authentication is required.', details: 'MFA required in Azure AD' },
+};
 
 export interface SignIn {
   at: number;
@@ -26,6 +32,7 @@ export interface SignIn {
   riskLevel?: string; // RiskLevelDuringSignIn
   riskRemediated?: boolean; // the user passed MFA a risk policy asked for
   riskEvents?: string[]; // RiskEventTypes_V2
+  correlationId?: string; // shared by the rows of one sign-in flow (interrupt, then success)
 }
 
 export interface SignInIds {
@@ -68,6 +75,8 @@ function authDetails(s: SignIn, ticks: number): unknown[] {
       return s.interactive ? [step('Previously satisfied', 'First factor requirement satisfied by claim in the token', 'Primary authentication')] : [];
     case 'badPassword':
       return [step('Password', 'Invalid username or password or Invalid on-premise username or password.', 'Primary authentication', { authenticationMethodDetail: 'Password in the cloud' })];
+    case 'mfaRequired':
+      return [step('Password', 'Correct password', 'Primary authentication', { authenticationMethodDetail: 'Password in the cloud' })];
   }
 }
 
@@ -81,7 +90,10 @@ function status(s: SignIn): Record<string, unknown> {
     case 'single':
       return { errorCode: 0 };
     case 'badPassword':
-      return { errorCode: 50126, failureReason: 'Error validating credentials due to invalid username or password.' };
+    case 'mfaRequired': {
+      const f = FAILURES[s.auth]!;
+      return { errorCode: Number(f.code), failureReason: f.reason, ...(f.details ? { additionalDetails: f.details } : {}) };
+    }
   }
 }
 
@@ -110,9 +122,10 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
   const tg = s.at + Math.max(1000, Math.round(latency * rng.range(0.3, 0.85)));
   const received = s.at + Math.max(latency, tg - s.at + 500);
   const ticks = rng.int(0, 9999);
-  const ids: SignInIds = { id: rng.guid(), correlationId: rng.guid(), uti: rng.b64url(16), created: iso7(s.at, ticks) };
-  const failed = s.auth === 'badPassword';
-  const mfa = s.auth === 'mfa' || s.auth === 'fido2' || s.auth === 'claim';
+  const ids: SignInIds = { id: rng.guid(), correlationId: s.correlationId ?? rng.guid(), uti: rng.b64url(16), created: iso7(s.at, ticks) };
+  const failure = FAILURES[s.auth];
+  const failed = failure !== undefined;
+  const mfa = s.auth === 'mfa' || s.auth === 'fido2' || s.auth === 'claim' || s.auth === 'mfaRequired';
   const dev = s.device;
   // All keys always present (false / '' for unregistered devices) so rules can test them directly.
   const deviceDetail = { deviceId: dev.deviceId, displayName: dev.displayName, operatingSystem: dev.operatingSystem, browser: dev.browser, isCompliant: dev.isCompliant, isManaged: dev.isManaged, trustType: dev.trustType };
@@ -138,9 +151,9 @@ export function emitSignIn(t: Tenant, s: SignIn, rng: Rng, emit: Emit): SignInId
     OperationName: 'Sign-in activity',
     OperationVersion: '1.0',
     Category: s.interactive ? 'SignInLogs' : 'NonInteractiveUserSignInLogs',
-    ResultType: failed ? '50126' : '0',
+    ResultType: failure?.code ?? '0',
     ResultSignature: failed ? 'None' : 'SUCCESS',
-    ResultDescription: failed ? 'Error validating credentials due to invalid username or password.' : '',
+    ResultDescription: failure?.reason ?? '',
     DurationMs: 0,
     CorrelationId: ids.correlationId,
     Identity: s.user.displayName,
