@@ -63,9 +63,12 @@ function index(input: Table): Indexed {
     const y = timeOf(b);
     return x < y ? -1 : x > y ? 1 : a - b;
   });
-  const table: Table = { n, cols: input.cols.map((c) => ({ name: c.name, type: c.type, data: Array.from(order, (i) => c.data[i] ?? (c.type === 'string' ? '' : null)) })) };
   const times = BigInt64Array.from(order, (i) => timeOf(i));
   const ingestOf = BigInt64Array.from(order, (i) => (tr?.[i] as bigint | null | undefined) ?? timeOf(i));
+  // Every row in a workspace has an ingestion time: a recorded row without one arrived at TimeGenerated.
+  const cols = input.cols.filter((c) => c.name !== '_TimeReceived').map((c) => ({ name: c.name, type: c.type, data: Array.from(order, (i) => c.data[i] ?? (c.type === 'string' ? '' : null)) }));
+  cols.push({ name: '_TimeReceived', type: 'datetime', data: Array.from(ingestOf, (t) => (t === MIN_TICKS ? null : t)) });
+  const table: Table = { n, cols };
   const byIngest = Int32Array.from({ length: n }, (_, i) => i);
   byIngest.sort((a, b) => (ingestOf[a]! < ingestOf[b]! ? -1 : ingestOf[a]! > ingestOf[b]! ? 1 : a - b));
   return { table, byTime: Int32Array.from({ length: n }, (_, i) => i), times, byIngest, ingests: BigInt64Array.from(byIngest, (i) => ingestOf[i]!), ingestOf };
