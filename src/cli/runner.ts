@@ -1,6 +1,7 @@
 // simulate: replay recorded logs through the rules and playbooks and measure detection and response.
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { UserError } from '../diagnostics.js';
 import { loadPlaybooks } from '../playbooks/model.js';
@@ -65,7 +66,26 @@ export function registerRunnerCommands(program: Command): void {
         const names = project.config.workspaces.map((w) => w.name);
         const ws = opts.workspace ?? names[0]!;
         const [output] = compileAll(project, ws);
-        const report = await simulate({ project, output: output!, playbooks: pbs.playbooks, logs: opts.logs, labels: opts.labels, watchlistDirs: opts.watchlists, playbookLatencyMs: latency });
+        // Progress on stderr, only for a person watching a terminal.
+        const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'replay {bar} {percentage}% | {value}/{total} rule runs | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+        let started = false;
+        const report = await simulate({
+          project,
+          output: output!,
+          playbooks: pbs.playbooks,
+          logs: opts.logs,
+          labels: opts.labels,
+          watchlistDirs: opts.watchlists,
+          playbookLatencyMs: latency,
+          onProgress: (done, total) => {
+            if (!bar) return;
+            if (!started) {
+              bar.start(total, 0);
+              started = true;
+            }
+            bar.update(done);
+          },
+        }).finally(() => bar?.stop());
         if (opts.format === 'json') console.log(JSON.stringify(reportJson(report)));
         else printReport(report);
         if (opts.report) {

@@ -6,7 +6,7 @@ import { builtinTables, type SchemaEnv } from '../kql/kusto.js';
 import { emptyTable, run, type Column, type Table } from './eval.js';
 import { neededColumns } from './index.js';
 import type { Statement } from './ir.js';
-import { loadLogs } from './load.js';
+import { cell, loadLogs } from './load.js';
 import { translate } from './translate.js';
 import { normType, TICKS_PER_MS, type Val } from './values.js';
 
@@ -135,6 +135,23 @@ export class LogSession {
     const statement = translate(kql, { env: this.env, file });
     const needed = neededColumns(statement);
     return { statement, needed };
+  }
+
+  /** Adds rows to a table (replay writes raised alerts into SecurityAlert, as Sentinel does). */
+  append(name: string, rows: Record<string, unknown>[]): void {
+    const schema = this.schemas[name];
+    if (!schema) throw new UserError(`unknown table ${name}`);
+    const prev = this.tables.get(name)?.table;
+    const cols: Column[] = schema.map((c) => {
+      const type = normType(c.type);
+      const old = prev?.cols.find((x) => x.name === c.name)?.data ?? Array.from({ length: prev?.n ?? 0 }, () => (type === 'string' ? '' : null));
+      return { name: c.name, type, data: [...old, ...rows.map((r) => cell(r[c.name], type))] };
+    });
+    if (!cols.some((c) => c.name === '_TimeReceived')) {
+      const old = prev?.cols.find((x) => x.name === '_TimeReceived')?.data ?? Array.from({ length: prev?.n ?? 0 }, () => null);
+      cols.push({ name: '_TimeReceived', type: 'datetime', data: [...old, ...rows.map((r) => cell(r._TimeReceived, 'datetime'))] });
+    }
+    this.tables.set(name, index({ n: (prev?.n ?? 0) + rows.length, cols }));
   }
 
   table(name: string): Table | undefined {

@@ -31,6 +31,7 @@ export function localEngine(session: LogSession): ReplayEngine {
       };
     },
     ingestionMinutes: () => session.ingestionMinutes(),
+    recordAlerts: (rows) => session.append('SecurityAlert', rows),
   };
 }
 

@@ -25,6 +25,8 @@ export interface ReplayEngine {
   prepare(kql: string): PreparedQuery;
   /** Minutes (epoch ms / 60000) in which any row was ingested; lets NRT skip empty minutes. */
   ingestionMinutes?(): Set<number>;
+  /** Makes raised alerts queryable as SecurityAlert rows, as Sentinel does. */
+  recordAlerts?(rows: Record<string, unknown>[]): void;
 }
 
 export interface ResponseAction {
@@ -155,6 +157,7 @@ export function replay(o: ReplayOptions): ReplayResult {
     runs.push({ ruleId: rule.id, at: now, rows: result.rows.length, alerts: raised.length });
     if (!raised.length) return;
     if (rule.suppressionEnabled) suppressedUntil.set(rule.id, t + rule.suppressionDuration);
+    o.engine.recordAlerts?.(raised.map((a) => securityAlertRow(plan.rule, a, o.directory)));
     for (const alert of raised) {
       alerts.push(alert);
       const filed = incidents.add(rule, alert);
@@ -184,6 +187,41 @@ export function replay(o: ReplayOptions): ReplayResult {
   });
   o.onProgress?.(queue.length, queue.length);
   return { alerts, incidents: incidents.all, responses, runs };
+}
+
+/** The SecurityAlert row Sentinel writes for an analytics-rule alert (the columns rules read). */
+export function securityAlertRow(rule: CompiledRule, a: Alert, directory: Map<string, string>): Record<string, unknown> {
+  const entities = a.entities.map((e, i) => ({ $id: String(i + 2), Type: e.type.toLowerCase(), ...e.identifiers }));
+  const account = a.entities.find((e) => e.type === 'Account');
+  const compromised = account ? (directory.get(account.identifiers.AadUserId ?? '') ?? account.identifiers.FullName ?? account.identifiers.Name ?? '') : '';
+  const at = a.createdAt.toISOString();
+  return {
+    TimeGenerated: at,
+    _TimeReceived: new Date(a.createdAt.getTime() + 30_000).toISOString(),
+    AlertName: a.displayName,
+    DisplayName: a.displayName,
+    AlertSeverity: a.severity,
+    Description: a.description,
+    ProviderName: rule.rule.kind === 'NRT' ? 'NRT Alerts' : 'ASI Scheduled Alerts',
+    ProductName: 'Azure Sentinel',
+    VendorName: 'Microsoft',
+    AlertType: `${rule.rule.kind === 'NRT' ? 'NRT' : 'Scheduled'}_${rule.guid}`,
+    SystemAlertId: `${rule.guid}-${a.createdAt.getTime()}-${a.rows[0] ?? 0}`,
+    Status: 'New',
+    Tactics: a.tactics.join(', '),
+    Techniques: JSON.stringify(rule.rule.techniques),
+    SubTechniques: JSON.stringify(rule.rule.subTechniques),
+    Entities: JSON.stringify(entities),
+    CompromisedEntity: compromised,
+    StartTime: at,
+    EndTime: at,
+    ExtendedProperties: JSON.stringify({
+      'Analytic Rule Ids': JSON.stringify([rule.guid]),
+      'Analytic Rule Name': rule.rule.name,
+      'Event Grouping': rule.rule.aggregationKind,
+      'Custom Details': JSON.stringify(a.customDetails),
+    }),
+  };
 }
 
 export interface AttackLabel {
