@@ -694,19 +694,21 @@ function union(tables: (Table | null)[], o: UnionOpts): Table {
     cols.unshift(srcCol);
   }
   let n = 0;
+  // Whole column arrays are concatenated (native copies) rather than pushed row by row.
+  const parts: Val[][][] = cols.map(() => []);
   for (const { t, name } of present) {
     outCols.forEach((oc, j) => {
       const c = t.cols.find((x) => x.name === oc.src && x.type === oc.type);
-      const target = cols[j + (srcCol ? 1 : 0)]!.data;
-      if (c) for (let r = 0; r < t.n; r++) target.push(c.data[r] ?? null);
-      else {
-        const nv = nullOf(oc.type);
-        for (let r = 0; r < t.n; r++) target.push(nv);
-      }
+      const part = c ? (c.data.length === t.n ? c.data : c.data.slice(0, t.n)) : new Array<Val>(t.n).fill(nullOf(oc.type));
+      parts[j + (srcCol ? 1 : 0)]!.push(part);
     });
-    if (srcCol) for (let r = 0; r < t.n; r++) srcCol.data.push(name);
+    if (srcCol) parts[0]!.push(new Array<Val>(t.n).fill(name));
     n += t.n;
   }
+  cols.forEach((c, j) => {
+    const ps = parts[j]!;
+    c.data = ps.length === 1 ? ps[0]!.slice() : ([] as Val[]).concat(...ps);
+  });
   return { cols, n };
 }
 
