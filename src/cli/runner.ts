@@ -25,9 +25,16 @@ export function printReport(r: SimulateReport): void {
   }
   const acted = result.responses.filter((x) => !x.skipped);
   console.log(`\n${pc.bold(`Responses (${acted.length} done, ${result.responses.length - acted.length} skipped)`)}`);
+  // One line per incident, playbook and account: the steps in order, skipped ones marked.
+  const groups = new Map<string, typeof result.responses>();
   for (const x of result.responses) {
-    const what = `${x.playbook} ${x.action}`.padEnd(34);
-    console.log(`  #${String(x.incident).padEnd(3)} ${hhmm(x.at.toISOString())}  ${what} ${x.account}${x.skipped ? pc.yellow(`  skipped: ${x.skipped}`) : ''}`);
+    const k = `${x.incident}|${x.playbook}|${x.account}`;
+    groups.set(k, [...(groups.get(k) ?? []), x]);
+  }
+  for (const xs of groups.values()) {
+    const x = xs[0]!;
+    const steps = xs.map((y) => (y.skipped ? pc.yellow(`${y.action} (skipped: ${y.skipped})`) : y.action)).join(', ');
+    console.log(`  #${String(x.incident).padEnd(3)} ${hhmm(x.at.toISOString())}  ${x.playbook.padEnd(11)} ${x.account}: ${steps}`);
   }
   if (r.labels.length) {
     console.log(`\n${pc.bold(`Attacks (${r.attacks.length})`)}`);

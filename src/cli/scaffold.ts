@@ -6,10 +6,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
 import { UserError, formatDiagnostic, type Diagnostic } from '../diagnostics.js';
-import { writeTrees } from '../compile/write.js';
 import { loadRuleFile } from '../rules/load.js';
 import { importFile } from '../rules/import.js';
-import { compileAll, openValid } from './rules.js';
 import { action } from './run.js';
 
 /** The package's own folder (bundled rules, playbooks, workbooks). */
@@ -165,31 +163,6 @@ export function registerScaffoldCommands(program: Command): void {
           console.log(`${pc.green('imported')} ${p.from} -> ${p.path} (${p.id})`);
         }
         console.log(`${planned.length} rule(s) imported; run ${pc.bold('sessionguard validate')} to check their KQL`);
-      }),
-    );
-
-  program
-    .command('demo')
-    .description('the embedded default run (npm start): validate and build the bundled rule pack')
-    .option('-o, --out <dir>', 'output folder', 'dist')
-    .action(
-      action((opts: { out: string }) => {
-        console.log(pc.bold('sessionguard: validating and building the bundled token-theft rule pack'));
-        const project = openValid([]);
-        console.log(pc.green(`✓ ${project.rules.length} rules valid`));
-        const outputs = compileAll(project, 'all');
-        const out = resolve(opts.out);
-        writeTrees(outputs.map((o) => ({ target: join(out, o.workspace.name), files: o.files })));
-        for (const o of outputs) {
-          const dir = relative(process.cwd(), join(out, o.workspace.name)) || '.';
-          console.log(`\nworkspace ${pc.bold(o.workspace.name)} -> ${dir}/`);
-          for (const r of o.rules) {
-            console.log(`  ${r.rule.id.padEnd(6)} ${r.rule.kind.padEnd(9)} ${r.rule.severity.padEnd(6)} ${r.rule.name}`);
-            console.log(`         ${pc.dim(`AnalyticsRules/${r.stem}.json  kql/${r.stem}.kql  alert rule ${r.guid}`)}`);
-            for (const n of r.notes) console.log(`         ${pc.dim(n)}`);
-          }
-          console.log(`  ${pc.dim('combined/azuredeploy.json: all rules in one template (az deployment group create --template-file … --parameters workspace=NAME)')}`);
-        }
       }),
     );
 }
