@@ -10,7 +10,8 @@ import { cell, loadLogs } from './load.js';
 import { translate } from './translate.js';
 import { normType, TICKS_PER_MS, type Val } from './values.js';
 
-/** What one run sees: TimeGenerated in [from, now]; ingestion time in (ingestedAfter, ingestedUntil]. */
+/** What one run sees: TimeGenerated in [from, now] and ingestion time <= ingestedUntil; or, when
+ * ingestedAfter is given (NRT), ingestion time in [ingestedAfter, ingestedUntil). */
 export interface Window {
   now: bigint;
   from?: bigint;
@@ -189,8 +190,9 @@ export class LogSession {
     }
     const ids: number[] = [];
     if (w.ingestedAfter !== undefined) {
-      const a = lowerBound(t.ingests, w.ingestedAfter, true);
-      const b = lowerBound(t.ingests, w.ingestedUntil, true);
+      // Ingestion minute windows are half-open, [after, until), so each row falls in exactly one.
+      const a = lowerBound(t.ingests, w.ingestedAfter);
+      const b = lowerBound(t.ingests, w.ingestedUntil);
       for (let k = a; k < b; k++) ids.push(t.byIngest[k]!);
       ids.sort((x, y) => x - y);
     } else {

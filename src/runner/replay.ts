@@ -8,7 +8,8 @@ import { CONTAINMENT_STEPS, type Playbook, type Step } from '../playbooks/model.
 import { alertsFromResult, type Alert, type QueryResult } from './alerts.js';
 import { Incidents, type Incident } from './incidents.js';
 
-/** The window one rule run sees. TimeGenerated in [from, now]; ingestion time in (ingestedAfter, ingestedUntil]. */
+/** The window one rule run sees: TimeGenerated in [from, now] and ingestion time <= ingestedUntil; or,
+ * with ingestedAfter (NRT), ingestion time in [ingestedAfter, ingestedUntil). */
 export interface RunWindow {
   now: Date;
   timeGeneratedFrom?: Date;
