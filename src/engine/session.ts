@@ -29,6 +29,8 @@ interface Indexed {
   ingests: BigInt64Array;
   /** Ingestion time per row id. */
   ingestOf: BigInt64Array;
+  /** Largest ingestion lag: rows not yet ingested at time u all have TimeGenerated > u - maxLag. */
+  maxLag: bigint;
 }
 
 /** A watchlist's content (the rules stage reads the CSV files). */
@@ -72,7 +74,9 @@ function index(input: Table): Indexed {
   const table: Table = { n, cols };
   const byIngest = Int32Array.from({ length: n }, (_, i) => i);
   byIngest.sort((a, b) => (ingestOf[a]! < ingestOf[b]! ? -1 : ingestOf[a]! > ingestOf[b]! ? 1 : a - b));
-  return { table, byTime: Int32Array.from({ length: n }, (_, i) => i), times, byIngest, ingests: BigInt64Array.from(byIngest, (i) => ingestOf[i]!), ingestOf };
+  let maxLag = 0n;
+  for (let i = 0; i < n; i++) if (times[i]! !== MIN_TICKS && ingestOf[i]! - times[i]! > maxLag) maxLag = ingestOf[i]! - times[i]!;
+  return { table, byTime: Int32Array.from({ length: n }, (_, i) => i), times, byIngest, ingests: BigInt64Array.from(byIngest, (i) => ingestOf[i]!), ingestOf, maxLag };
 }
 
 /** First position whose value is >= v (or > v when strict). */
@@ -199,10 +203,12 @@ export class LogSession {
       // Rows are stored in TimeGenerated order: the window is one range, minus rows not yet ingested.
       const a = w.from === undefined ? 0 : lowerBound(t.times, w.from);
       const b = lowerBound(t.times, w.now, true);
+      const c = Math.max(a, lowerBound(t.times, w.ingestedUntil - t.maxLag, true));
       let late = false;
-      for (let k = a; k < b; k++) if (t.ingestOf[k]! > w.ingestedUntil) late = true;
+      for (let k = c; k < b && !late; k++) if (t.ingestOf[k]! > w.ingestedUntil) late = true;
       if (!late) return sliceColumns(t.table, a, b, needed);
-      for (let k = a; k < b; k++) if (t.ingestOf[k]! <= w.ingestedUntil) ids.push(k);
+      for (let k = a; k < c; k++) ids.push(k);
+      for (let k = c; k < b; k++) if (t.ingestOf[k]! <= w.ingestedUntil) ids.push(k);
     }
     return pickColumns(t.table, ids, needed);
   }
