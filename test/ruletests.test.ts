@@ -8,7 +8,30 @@ import { loadCases } from '../src/runner/cases.js';
 import { junit, runCase } from '../src/runner/ruletests.js';
 import { project, ROOT, runCli } from './helpers/cli.js';
 
-const SG09 = readFileSync(join(ROOT, 'rules/sg-09-mail-hiding-inbox-rule.yaml'), 'utf8');
+// A windowed rule (queryPeriod == queryFrequency) over a table that arrives late.
+const SG09 = `id: W-1
+name: Inbox rule that hides mail
+description: Windowed by the compiler.
+severity: Medium
+kind: Scheduled
+queryFrequency: 15m
+queryPeriod: 15m
+query: |
+  OfficeActivity
+  | where Operation =~ "New-InboxRule" and Parameters has "DeleteMessage"
+  | project TimeGenerated, UserId, ClientIP
+entityMappings:
+  - entityType: Account
+    fieldMappings:
+      - identifier: FullName
+        columnName: UserId
+  - entityType: IP
+    fieldMappings:
+      - identifier: Address
+        columnName: ClientIP
+alertDetailsOverride:
+  alertDisplayNameFormat: Mail-hiding inbox rule for {{UserId}}
+`;
 const LATE_ROW = `
     OfficeActivity:
       - TimeGenerated: 2026-03-02T10:05:00Z
