@@ -129,3 +129,20 @@ response:
     expect(runCli(['simulate', '--logs', 'nope'], dir).code).toBe(1);
   });
 });
+
+describe('visibility', () => {
+  it('rows recorded without an ingestion time arrive after the workspace delay profile', async () => {
+    const rule = `id: V-1\nname: Visibility\ndescription: x\nseverity: Low\nkind: NRT\nquery: |\n  SigninLogs\n  | project TimeGenerated, UserId\nentityMappings:\n  - entityType: Account\n    fieldMappings:\n      - identifier: AadUserId\n        columnName: UserId\n`;
+    const row = JSON.stringify({ TimeGenerated: '2026-03-02T10:00:10Z', UserId: 'u-1', UserPrincipalName: 'u-1@contoso.com' });
+    const at = async (cfg: string) => {
+      const dir = project({ 'rules/v.yaml': rule, 'logs/SigninLogs.ndjson': row, 'sessionguard.yaml': cfg });
+      const p = openProject(dir, { noCache: true });
+      const out = compileWorkspace({ workspace: p.config.workspaces[0]!, workspaceIndex: 0, configSource: null, delayProfile: {}, rules: p.rules, cache: p.cache });
+      const r = await simulate({ project: p, output: out, playbooks: [], logs: [join(dir, 'logs')] });
+      return r.result.alerts.map((a) => a.createdAt.toISOString());
+    };
+    // Default profile: sign-ins 5 min late -> ingested 10:05:10, NRT minute 10:05-10:06 runs at 10:08.
+    expect(await at('workspaces:\n  - name: w\n')).toEqual(['2026-03-02T10:08:00.000Z']);
+    expect(await at('workspaces:\n  - name: w\n    ingestionDelay:\n      SigninLogs: 20m\n')).toEqual(['2026-03-02T10:23:00.000Z']);
+  });
+});

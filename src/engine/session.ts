@@ -43,6 +43,8 @@ export interface WatchlistRows {
 
 export interface SessionOptions {
   env?: SchemaEnv;
+  /** Table -> ingestion delay (ms) for rows recorded without _TimeReceived. */
+  delays?: Record<string, number>;
   watchlists?: WatchlistRows[];
   warn?: (m: string) => void;
 }
@@ -55,7 +57,7 @@ export interface Prepared {
 const MIN_TICKS = BigInt(Number.MIN_SAFE_INTEGER);
 
 /** Reorders a table by TimeGenerated (stable) and indexes it: a time window is then a contiguous range. */
-function index(input: Table): Indexed {
+function index(input: Table, delayMs = 0): Indexed {
   const n = input.n;
   const tg = input.cols.find((c) => c.name === 'TimeGenerated')?.data;
   const tr = input.cols.find((c) => c.name === '_TimeReceived')?.data;
@@ -67,8 +69,10 @@ function index(input: Table): Indexed {
     return x < y ? -1 : x > y ? 1 : a - b;
   });
   const times = BigInt64Array.from(order, (i) => timeOf(i));
-  const ingestOf = BigInt64Array.from(order, (i) => (tr?.[i] as bigint | null | undefined) ?? timeOf(i));
-  // Every row in a workspace has an ingestion time: a recorded row without one arrived at TimeGenerated.
+  const delay = BigInt(Math.round(delayMs)) * TICKS_PER_MS;
+  const ingestOf = BigInt64Array.from(order, (i) => (tr?.[i] as bigint | null | undefined) ?? (timeOf(i) === MIN_TICKS ? MIN_TICKS : timeOf(i) + delay));
+  // Every row in a workspace has an ingestion time: a recorded row without one arrived after the
+  // table's modelled delay (none unless the caller gives one).
   const cols = input.cols.filter((c) => c.name !== '_TimeReceived').map((c) => ({ name: c.name, type: c.type, data: Array.from(order, (i) => c.data[i] ?? (c.type === 'string' ? '' : null)) }));
   cols.push({ name: '_TimeReceived', type: 'datetime', data: Array.from(ingestOf, (t) => (t === MIN_TICKS ? null : t)) });
   const table: Table = { n, cols };
@@ -130,7 +134,7 @@ export class LogSession {
   static fromTables(tables: Map<string, Table>, opts: SessionOptions = {}): LogSession {
     const env = opts.env ?? {};
     const idx = new Map<string, Indexed>();
-    for (const [name, t] of tables) idx.set(name, index(t));
+    for (const [name, t] of tables) idx.set(name, index(t, opts.delays?.[name] ?? 0));
     const wl = new Map<string, Table>();
     for (const w of opts.watchlists ?? []) wl.set(w.alias, watchlistTable(w));
     return new LogSession(idx, env.tables ?? builtinTables(), wl, env);

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { WorkspaceOutput } from '../compile/build.js';
+import { DEFAULT_DELAYS } from '../compile/ingestion.js';
 import { UserError } from '../diagnostics.js';
 import { LogSession } from '../engine/session.js';
 import { TICKS_PER_MS } from '../engine/values.js';
@@ -71,7 +72,9 @@ export function watchlistsFor(project: Project, logs: string[], extraDirs: strin
 export async function simulate(input: SimulateInput): Promise<SimulateReport> {
   const watchlists = watchlistsFor(input.project, input.logs, input.watchlistDirs);
   const t0 = performance.now();
-  const session = await LogSession.open(input.logs, { env: input.project.env, watchlists });
+  // Rows recorded without an ingestion time arrive after the workspace's delay profile.
+  const delays = { ...DEFAULT_DELAYS, ...input.project.config.ingestionDelay, ...input.output.workspace.ingestionDelay };
+  const session = await LogSession.open(input.logs, { env: input.project.env, watchlists, delays });
   const loadSeconds = (performance.now() - t0) / 1000;
   const span = session.span();
   if (!span) throw new UserError(`no rows in ${input.logs.join(', ')}`);
