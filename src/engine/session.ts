@@ -211,8 +211,11 @@ export class LogSession {
       let late = false;
       for (let k = c; k < b && !late; k++) if (t.ingestOf[k]! > w.ingestedUntil) late = true;
       if (!late) return sliceColumns(t.table, a, b, needed);
-      for (let k = a; k < c; k++) ids.push(k);
+      // Everything before c is ingested: copy it whole, and pick only among the recent rows.
+      const head = sliceColumns(t.table, a, c, needed);
       for (let k = c; k < b; k++) if (t.ingestOf[k]! <= w.ingestedUntil) ids.push(k);
+      const tail = pickColumns(t.table, ids, needed);
+      return { n: head.n + tail.n, cols: head.cols.map((col, j) => ({ name: col.name, type: col.type, data: col.data.concat(tail.cols[j]!.data) })) };
     }
     return pickColumns(t.table, ids, needed);
   }
