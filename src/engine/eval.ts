@@ -687,6 +687,15 @@ function union(tables: (Table | null)[], o: UnionOpts): Table {
     if (ts.length === 1) outCols.push({ name, src: name, type: ts[0]! });
     else for (const t of ts) outCols.push({ name: `${name}_${TYPE_SUFFIX[t]}`, src: name, type: t });
   }
+  // a renamed column that meets an existing name gets a number (x_long1)
+  const taken = new Set(outCols.filter((c) => c.name === c.src).map((c) => c.name));
+  for (const c of outCols)
+    if (c.name !== c.src && taken.has(c.name)) {
+      let k = 1;
+      while (taken.has(c.name + k)) k++;
+      c.name = c.name + k;
+      taken.add(c.name);
+    }
   const cols: Column[] = outCols.map((c) => ({ name: c.name, type: c.type, data: [] }));
   let srcCol: Column | null = null;
   if (o.withsource) {

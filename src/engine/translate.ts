@@ -564,7 +564,7 @@ export class Translator {
     const known = ['inner', 'innerunique', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'rightsemi', 'leftanti', 'rightanti'];
     if (!known.includes(kind)) this.unsupported(`join kind=${kind}`, o);
     const right = this.tab(o.Expression);
-    const cond = o.ConditionClause;
+    const cond = o.ConditionClause ?? o.LookupClause;
     if (!cond || this.kind(cond) !== 'JoinOnClause') return this.unsupported('join where', o);
     const leftCols = new Set(this.cols(inputNode).map((c) => c.name));
     void leftCols;
