@@ -511,6 +511,35 @@ function compileCall(e: Extract<Expr, { k: 'call' }>, cx: Ctx): Fn {
         return sum;
       };
     }
+    case 'row_window_session': {
+      // sessions over the serialized rows: a new one when the restart condition holds, or the row is
+      // further than maxFromFirst from the session start or maxBetween from the previous row
+      const x = compile(e.args[0]!, cx);
+      const one: Ctx = { t: { cols: [], n: 1 }, env: cx.env };
+      const maxFirst = compile(e.args[1]!, one).f(0) as bigint;
+      const maxGap = compile(e.args[2]!, one).f(0) as bigint;
+      const restart = e.args[3] ? compile(e.args[3], cx).f : () => false;
+      let starts: Val[] | null = null;
+      const n = cx.t.n;
+      return (i) => {
+        if (!starts) {
+          starts = new Array<Val>(n);
+          let start: bigint | null = null;
+          let prev: bigint | null = null;
+          for (let r = 0; r < n; r++) {
+            const t = x.f(r) as bigint | null;
+            if (t === null) {
+              starts[r] = null;
+              continue;
+            }
+            if (start === null || prev === null || restart(r) === true || t - start > maxFirst || t - prev > maxGap) start = t;
+            prev = t;
+            starts[r] = start;
+          }
+        }
+        return starts[i] ?? null;
+      };
+    }
     case 'pack_all':
     case 'bag_pack_columns': {
       const named = e.args.filter((a): a is Extract<Expr, { k: 'col' }> => a.k === 'col').map((a) => a.name);

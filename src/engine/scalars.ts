@@ -1,6 +1,7 @@
 // Scalar built-in functions over compiled argument closures. Each implementation is chosen once per
 // call site; the returned closure runs per row.
 import { createHash } from 'node:crypto';
+import { kustoHash } from './xxhash.js';
 import {
   TICKS_PER_DAY,
   TICKS_PER_MS,
@@ -1122,6 +1123,18 @@ export const SCALARS: Record<string, Impl> = {
       const g: string[] = [];
       for (let k = 7; k >= 0; k--) g.push(((v >> BigInt(k * 16)) & 0xffffn).toString(16).padStart(4, '0'));
       return g.join(':');
+    };
+  },
+  hash: (a) => {
+    const s = str(a[0]!);
+    const mod = a[1] ? num(a[1]) : null;
+    return (i) => {
+      const h = kustoHash(s(i));
+      if (!mod) return Number(h); // beyond 2^53 the JS number is approximate (documented limitation)
+      const m = mod(i);
+      if (!m) return null;
+      const r = h % BigInt(m);
+      return Number(r < 0n ? r + BigInt(m) : r);
     };
   },
   hash_sha256: (a) => hashImpl(a, 'sha256'),

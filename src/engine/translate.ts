@@ -16,7 +16,7 @@ export interface TranslateOptions {
 }
 
 /** Scalar functions the evaluator implements (scalars.ts, eval.ts); the translator rejects the others. */
-export const SCALAR_FNS = new Set<string>([...Object.keys(SCALARS), 'column_ifexists', 'ingestion_time', 'row_number', 'prev', 'next', 'row_cumsum', 'pack_all', 'bag_pack_columns']);
+export const SCALAR_FNS = new Set<string>([...Object.keys(SCALARS), 'column_ifexists', 'ingestion_time', 'row_number', 'prev', 'next', 'row_cumsum', 'row_window_session', 'pack_all', 'bag_pack_columns']);
 export const AGG_FNS = new Set<string>([...Object.keys(AGGS), 'arg_max', 'arg_min', 'percentiles']);
 
 export class Translator {
@@ -756,6 +756,7 @@ export class Translator {
     const argNodes = this.seps(n.ArgumentList?.Expressions);
     if (this.builtinFns.has(sym)) {
       if (!SCALAR_FNS.has(fn)) return this.unsupported(`${fn}()`, n);
+      if (fn === 'hash' && argNodes[0] && this.type(argNodes[0]) !== 'string') return this.unsupported('hash() of a non-string value', n);
       if (fn === 'column_ifexists') {
         const name = String(argNodes[0]?.ConstantValue ?? '');
         return { k: 'call', fn, args: [{ k: 'lit', t: 'string', v: name }, this.expr(argNodes[1])], t, at: this.at(n) };
