@@ -160,6 +160,17 @@ function compileF(e: Expr, cx: Ctx): Fn {
       const hf = xt === 'datetime' && hi.t === 'timespan' ? (i: number) => add(lf(i), hi.f(i)) : coerce(hi, xt);
       const neg = e.neg;
       const xf = x.f;
+      if (xt === lo.t && (xt === 'datetime' || xt === 'timespan' || xt === 'long' || xt === 'real' || xt === 'int') && (hi.t === xt || (xt === 'datetime' && hi.t === 'timespan'))) {
+        // same primitive type on both sides: plain comparisons (no generic compare)
+        return (i) => {
+          const v = xf(i) as number | bigint | null;
+          const a = lf(i) as number | bigint | null;
+          const b = hf(i) as number | bigint | null;
+          if (v === null || a === null || b === null) return null;
+          const r = v >= a && v <= b;
+          return neg ? !r : r;
+        };
+      }
       return (i) => {
         const v = xf(i);
         const a = lf(i);
@@ -246,6 +257,12 @@ function compileIn(e: Extract<Expr, { k: 'in' }>, cx: Ctx): Fn {
   };
   if (op === 'has_any' || op === 'has_all') {
     const all = op === 'has_all';
+    if (!e.sub && e.list.every((l) => l.k === 'lit')) {
+      // constant terms: one test per distinct value (columns repeat values a lot)
+      const needles = values().map((v) => norm(v, false));
+      const test = (h: string) => (all ? needles.every((n) => STRING_OPS.has!(h, n)) : needles.some((n) => STRING_OPS.has!(h, n)));
+      return memoByText(xf, xt, test);
+    }
     return (i) => {
       const h = toText(xf(i), xt);
       const vs = values();
@@ -270,6 +287,21 @@ function compileIn(e: Extract<Expr, { k: 'in' }>, cx: Ctx): Fn {
     const k = xt === 'dynamic' ? norm(v, ci) : norm(v, ci);
     const r = getSet().has(k);
     return neg ? !r : r;
+  };
+}
+
+/** A string predicate evaluated once per distinct text (bounded cache). */
+function memoByText(f: Fn, t: KType, test: (s: string) => boolean): Fn {
+  const memo = new Map<string, boolean>();
+  return (i) => {
+    const v = f(i);
+    const h = t === 'string' ? (v as string) : toText(v, t);
+    let r = memo.get(h);
+    if (r === undefined) {
+      r = test(h);
+      if (memo.size < 100_000) memo.set(h, r);
+    }
+    return r;
   };
 }
 
@@ -324,10 +356,10 @@ function compileBin(e: Extract<Expr, { k: 'bin' }>, cx: Ctx): Fn {
           return negate ? !r : r;
         };
       }
-      return (i) => {
-        const r = g(ls(i) as string, n);
+      return memoByText(ls, 'string', (h) => {
+        const r = g(h, n);
         return negate ? !r : r;
-      };
+      });
     }
     const rs = R.t === 'string' ? R.f : (i: number) => toText(R.f(i), R.t);
     return (i) => {
@@ -372,6 +404,21 @@ function compileCmp(op: string, L: Arg, R: Arg): Fn {
         return a != b; // eslint-disable-line eqeqeq
       };
     default: {
+      const prim = (t: KType) => t === 'datetime' || t === 'timespan' || t === 'long' || t === 'int' || t === 'real';
+      if (lt === rt && prim(lt)) {
+        // same primitive type: the JS operators agree with Kusto (NaN compares false)
+        const f = lf as (i: number) => number | bigint | null;
+        const g = rf as (i: number) => number | bigint | null;
+        const nn = (fn: (a: number | bigint, b: number | bigint) => boolean) => (i: number) => {
+          const a = f(i);
+          const b = g(i);
+          return a === null || b === null ? null : fn(a, b);
+        };
+        if (op === '<') return nn((a, b) => a < b);
+        if (op === '<=') return nn((a, b) => a <= b);
+        if (op === '>') return nn((a, b) => a > b);
+        return nn((a, b) => a >= b);
+      }
       const test = op === '<' ? (c: number) => c < 0 : op === '<=' ? (c: number) => c <= 0 : op === '>' ? (c: number) => c > 0 : (c: number) => c >= 0;
       return (i) => {
         const a = lf(i);
@@ -982,25 +1029,14 @@ function summarize(op: Extract<Op, { k: 'summarize' }>, t: Table, env: Env): Tab
   const cx: Ctx = { t, env };
   const keys = op.by.map((b) => compile(b.e, cx));
   const runs = aggRuns(op.aggs, cx, op.by.map((b) => b.name));
-  const groups = new Map<unknown, number>();
   const groupRows: number[] = [];
   const states: unknown[][] = [];
-  const single = keys.length === 1 ? keys[0]!.f : null;
+  const grouper = makeGrouper(keys.map((k) => k.f));
   for (let i = 0; i < t.n; i++) {
-    let k: unknown;
-    if (keys.length === 0) k = '';
-    else if (single) {
-      const v = single(i);
-      k = typeof v === 'object' && v !== null ? keyOf(v) : v;
-    } else {
-      let s = '';
-      for (const kf of keys) s += keyOf(kf.f(i)) + '\u0001';
-      k = s;
-    }
-    let g = groups.get(k);
+    let g = grouper.get(i);
     if (g === undefined) {
       g = groupRows.length;
-      groups.set(k, g);
+      grouper.set(i, g);
       groupRows.push(i);
       states.push(runs.map((r) => r.impl.init()));
     }
@@ -1048,6 +1084,45 @@ function summarize(op: Extract<Op, { k: 'summarize' }>, t: Table, env: Env): Tab
     cols.push({ name: oc.name, type: oc.type, data: res.map((v) => (typeof v === 'bigint' && oc.type !== 'datetime' && oc.type !== 'timespan' ? Number(v) : v)) });
   });
   return { cols, n: ng };
+}
+
+/** Maps rows to group numbers by their key values: nested Maps on primitive values (no key strings). */
+function makeGrouper(fs: Fn[]): { get(i: number): number | undefined; set(i: number, g: number): void } {
+  const prim = (v: Val): unknown => (v !== null && typeof v === 'object' ? keyOf(v) : v);
+  if (fs.length === 0) {
+    let only: number | undefined;
+    return { get: () => only, set: (_i, g) => (only = g) };
+  }
+  const root = new Map<unknown, unknown>();
+  const last = fs.length - 1;
+  let cache: Map<unknown, unknown> | null = null;
+  let cacheRow = -1;
+  const leaf = (i: number, create: boolean): Map<unknown, unknown> | null => {
+    if (cacheRow === i) return cache;
+    let m = root;
+    for (let k = 0; k < last; k++) {
+      const v = prim(fs[k]!(i));
+      let next = m.get(v) as Map<unknown, unknown> | undefined;
+      if (!next) {
+        if (!create) return null;
+        next = new Map();
+        m.set(v, next);
+      }
+      m = next;
+    }
+    cacheRow = i;
+    cache = m;
+    return m;
+  };
+  return {
+    get(i) {
+      const m = leaf(i, true);
+      return m!.get(prim(fs[last]!(i))) as number | undefined;
+    },
+    set(i, g) {
+      leaf(i, true)!.set(prim(fs[last]!(i)), g);
+    },
+  };
 }
 
 // ---- join
