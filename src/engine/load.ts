@@ -120,12 +120,18 @@ export function cell(raw: unknown, t: KType): Val {
 
 /** Shares equal strings of a column (most columns repeat a few values): less memory, less GC. */
 function interned(conv: (raw: unknown) => Val): (raw: unknown) => Val {
-  const pool = new Map<string, string>();
+  let pool: Map<string, string> | null = new Map<string, string>();
+  let seen = 0;
   return (raw) => {
     const v = conv(raw);
-    if (typeof v !== 'string' || v.length > 200) return v;
+    if (pool === null || typeof v !== 'string' || v.length > 200) return v;
     const hit = pool.get(v);
     if (hit !== undefined) return hit;
+    // a column of mostly distinct values (IDs, addresses) gains nothing: stop pooling it
+    if (++seen === 20_000 && pool.size > 10_000) {
+      pool = null;
+      return v;
+    }
     if (pool.size < 200_000) pool.set(v, v);
     return v;
   };
