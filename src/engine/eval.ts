@@ -1378,18 +1378,41 @@ function buildParseRegex(parts: Extract<Op, { k: 'parse' }>['pattern'], regex: b
 
 function bagUnpack(op: Extract<Op, { k: 'bag_unpack' }>, t: Table): Table {
   const c = col(t, op.col);
-  const rest = t.cols.filter((x) => x.name !== op.col);
+  const bagAt = (i: number, k: string): Dyn => {
+    const v = c?.data[i];
+    return v && typeof v === 'object' && !Array.isArray(v) ? ((v as Record<string, Dyn>)[k] ?? null) : null;
+  };
+  let rest = t.cols.filter((x) => x.name !== op.col);
+  if (op.schema) {
+    // an output schema fixes the columns and their types
+    const cols = op.out.map((oc) => {
+      const src = rest.find((x) => x.name === oc.name);
+      if (src) return src;
+      const key = op.prefix && oc.name.startsWith(op.prefix) ? oc.name.slice(op.prefix.length) : oc.name;
+      return { name: oc.name, type: oc.type, data: Array.from({ length: t.n }, (_, i) => convert(bagAt(i, key), 'dynamic', oc.type)) };
+    });
+    return { cols, n: t.n };
+  }
   const keys: string[] = [];
   if (c)
     for (const v of c.data)
       if (v && typeof v === 'object' && !Array.isArray(v)) for (const k of Object.keys(v)) if (!keys.includes(k)) keys.push(k);
-  const cols: Column[] = [...rest];
+  // the plugin's new columns come in name order (bag-unpack-plugin.md examples)
+  keys.sort();
+  const added: Column[] = [];
   for (const k of keys) {
     const name = op.prefix + k;
-    if (rest.some((x) => x.name === name)) fail(`bag_unpack: column ${name} already exists`);
-    cols.push({ name, type: 'dynamic', data: (c?.data ?? []).map((v) => (v && typeof v === 'object' && !Array.isArray(v) ? ((v as Record<string, Dyn>)[k] ?? null) : null)) });
+    if (rest.some((x) => x.name === name)) {
+      if (op.conflict === 'keep_source') continue;
+      if (op.conflict === 'replace_source') {
+        // the new values take the old column's place
+        rest = rest.map((x) => (x.name === name ? { name, type: 'dynamic' as KType, data: Array.from({ length: t.n }, (_, i) => bagAt(i, k)) } : x));
+        continue;
+      } else fail(`bag_unpack: the column ${name} already exists (columnsConflict='error')`);
+    }
+    added.push({ name, type: 'dynamic', data: Array.from({ length: t.n }, (_, i) => bagAt(i, k)) });
   }
-  return { cols, n: t.n };
+  return { cols: [...rest, ...added], n: t.n };
 }
 
 // ---- make-series

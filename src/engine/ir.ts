@@ -79,7 +79,7 @@ export type Op =
   | { k: 'count'; name: string }
   | { k: 'serialize'; items: { name: string; e: Expr }[] }
   | { k: 'getschema' }
-  | { k: 'bag_unpack'; col: string; prefix: string; out: Col[] }
+  | { k: 'bag_unpack'; col: string; prefix: string; conflict: string; out: Col[]; schema: boolean }
   | { k: 'make-series'; aggs: { name: string; agg: Agg; dflt: Expr }[]; on: Expr; onName: string; from?: Expr; to?: Expr; step: Expr; by: { name: string; e: Expr }[] }
   | { k: 'as'; name: string }
   | { k: 'invoke'; body: Tab };

@@ -78,6 +78,23 @@ export function converter(t: KType): (raw: unknown) => Val {
       return interned((v) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)));
     case 'datetime':
       return (v) => (typeof v === 'string' && v !== '' ? fastDatetime(v) : null);
+    case 'dynamic': {
+      // equal property bags and arrays share one object (values are never mutated): far fewer
+      // live objects for the collector to trace on big loads
+      let pool: Map<string, Dyn> | null = new Map();
+      let misses = 0;
+      return (v) => {
+        const d = cell(v, t) as Dyn;
+        if (pool === null || d === null || typeof d !== 'object') return d;
+        const key = JSON.stringify(d);
+        if (key.length > 2000) return d;
+        const hit = pool.get(key);
+        if (hit !== undefined) return hit;
+        if (++misses === 20_000 && pool.size > 10_000) pool = null;
+        else if (pool.size < 100_000) pool.set(key, d);
+        return d;
+      };
+    }
     default:
       return (v) => cell(v, t);
   }

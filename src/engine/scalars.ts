@@ -759,7 +759,14 @@ export const SCALARS: Record<string, Impl> = {
         if (v === null || s === null || f === null || s === 0n) return null;
         return floorDiv(v - f, s) * s + f;
       };
-    return b;
+    void b;
+    return (i) => {
+      const v = x(i) as number | null;
+      const s = sz(i) as number | null;
+      const f = at(i) as number | null;
+      if (v === null || s === null || f === null || s <= 0) return null;
+      return Math.floor((v - f) / s) * s + f;
+    };
   },
   startofday: (a) => dtShift(a, 'day', (t) => startOfDay(t)),
   endofday: (a) => dtShift(a, 'day', (t) => startOfDay(t) + TICKS_PER_DAY - 1n),
@@ -792,6 +799,14 @@ export const SCALARS: Record<string, Impl> = {
           return x.mo + 1;
         case 'day':
           return x.day;
+        case 'week_of_year': {
+          // ISO 8601 week number
+          const d = new Date(Date.UTC(x.y, x.mo, x.day));
+          const dow = d.getUTCDay() || 7;
+          d.setUTCDate(d.getUTCDate() + 4 - dow);
+          const y0 = new Date(Date.UTC(d.getUTCFullYear(), 0, 1));
+          return Math.ceil(((d.getTime() - y0.getTime()) / 86400000 + 1) / 7);
+        }
         case 'dayofyear':
           return Number((startOfDay(t) - fromUtc(x.y, 0)) / TICKS_PER_DAY) + 1;
         case 'hour':
@@ -951,11 +966,20 @@ export const SCALARS: Record<string, Impl> = {
   array_index_of: (a) => {
     const d = dyn(a[0]!);
     const e = dyn(a[1]!);
+    const st = a[2] ? num(a[2]) : () => 0;
+    const ln = a[3] ? num(a[3]) : () => -1;
+    const oc = a[4] ? num(a[4]) : () => 1;
     return (i) => {
       const x = arr(d(i));
       if (!x) return null;
       const v = e(i);
-      return x.findIndex((y) => dynEq(y, v));
+      let from = st(i) ?? 0;
+      if (from < 0) from = Math.max(0, x.length + from);
+      const len = ln(i) ?? -1;
+      const lim = len < 0 ? x.length : Math.min(x.length, from + len);
+      let occ = oc(i) ?? 1;
+      for (let k = from; k < lim; k++) if (dynEq(x[k]!, v) && --occ === 0) return k;
+      return -1;
     };
   },
   array_slice: (a) => {
@@ -1146,7 +1170,14 @@ export const SCALARS: Record<string, Impl> = {
   },
   base64_decode_tostring: (a) => {
     const s = str(a[0]!);
-    return (i) => Buffer.from(s(i), 'base64').toString('utf8');
+    const dec = new TextDecoder('utf-8', { fatal: true });
+    return (i) => {
+      try {
+        return dec.decode(Buffer.from(s(i), 'base64'));
+      } catch {
+        return ''; // not valid UTF-8
+      }
+    };
   },
   url_decode: (a) => {
     const s = str(a[0]!);

@@ -404,9 +404,18 @@ export class Translator {
           const args = this.seps(call.ArgumentList?.Expressions);
           const col = args[0];
           if (!col || this.kind(col) !== 'NameReference') this.unsupported('bag_unpack of an expression', call);
-          const prefix = args[1] && typeof args[1].ConstantValue === 'string' ? args[1].ConstantValue : '';
-          if (args.length > 2) this.unsupported('bag_unpack with a column conflict or ignored-properties argument', call);
-          return { k: 'bag_unpack', col: col.SimpleName, prefix, out: this.cols(pipeNode) };
+          let prefix = '';
+          let conflict = 'error';
+          args.slice(1).forEach((a: N, i: number) => {
+            const named = this.kind(a) === 'SimpleNamedExpression';
+            const name = named ? String(a.Name.SimpleName).toLowerCase() : i === 0 ? 'outputcolumnprefix' : 'columnsconflict';
+            const v = named ? a.Expression.ConstantValue : a.ConstantValue;
+            if (typeof v !== 'string') this.unsupported(`bag_unpack argument ${name}`, a);
+            if (name === 'outputcolumnprefix') prefix = v;
+            else if (name === 'columnsconflict' && ['error', 'replace_source', 'keep_source'].includes(v)) conflict = v;
+            else this.unsupported(`bag_unpack ${name}`, a);
+          });
+          return { k: 'bag_unpack', col: col.SimpleName, prefix, conflict, out: this.cols(pipeNode), schema: !!o.Schema };
         }
         return this.unsupported(`evaluate ${fname}`, o);
       }

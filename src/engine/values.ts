@@ -206,7 +206,8 @@ export function toText(v: Val, t: KType): string {
     case 'real':
       return formatReal(v as number);
     case 'datetime':
-      return formatDatetime(v as bigint);
+      // tostring() writes all 7 fractional digits (reverse-function.md shows them)
+      return formatDatetime(v as bigint, true);
     case 'timespan':
       return formatTimespan(v as bigint);
     case 'guid':
