@@ -591,9 +591,15 @@ function compileCall(e: Extract<Expr, { k: 'call' }>, cx: Ctx): Fn {
     case 'bag_pack_columns': {
       const named = e.args.filter((a): a is Extract<Expr, { k: 'col' }> => a.k === 'col').map((a) => a.name);
       const cols = e.fn === 'bag_pack_columns' && named.length ? cx.t.cols.filter((c) => named.includes(c.name)) : cx.t.cols;
+      // pack_all(true) leaves out null and empty values
+      const skipEmpty = e.fn === 'pack_all' && e.args[0] !== undefined && compile(e.args[0], cx).f(0) === true;
       return (i) => {
         const o: Record<string, Dyn> = {};
-        for (const c of cols) o[c.name] = toDyn(c.data[i] ?? null, c.type);
+        for (const c of cols) {
+          const v = c.data[i] ?? null;
+          if (skipEmpty && (v === null || v === '')) continue;
+          o[c.name] = toDyn(v, c.type);
+        }
         return o;
       };
     }
@@ -1348,6 +1354,8 @@ function parseOp(op: Extract<Op, { k: 'parse' }>, t: Table, env: Env): Table {
       data[j]![i] = v;
     });
     if (ok) keep.push(i);
+    // a row that does not match, or whose typed capture does not convert, gets no values at all
+    else caps.forEach((c, j) => (data[j]![i] = nullOf(c.t)));
   }
   let out = t;
   caps.forEach((c, j) => {

@@ -950,7 +950,18 @@ export const SCALARS: Record<string, Impl> = {
     const k = str(a[1]!);
     return (i) => {
       const x = d(i);
-      return !!x && typeof x === 'object' && !Array.isArray(x) && k(i) in x;
+      const key = k(i);
+      if (key.startsWith('$')) {
+        // a JSONPath: $.a.b or $['a']
+        let v: Dyn = x;
+        for (const st of key.slice(1).match(/\.[^.[\]]+|\[[^\]]*\]/g) ?? []) {
+          const name = st.startsWith('.') ? st.slice(1) : st.slice(1, -1).replace(/^['"]|['"]$/g, '');
+          if (!v || typeof v !== 'object' || Array.isArray(v) || !(name in v)) return false;
+          v = (v as Record<string, Dyn>)[name]!;
+        }
+        return true;
+      }
+      return !!x && typeof x === 'object' && !Array.isArray(x) && key in x;
     };
   },
   set_has_element: (a) => {
