@@ -2,6 +2,7 @@
 // call site; the returned closure runs per row.
 import { createHash } from 'node:crypto';
 import { kustoHash } from './xxhash.js';
+import { UserError } from '../diagnostics.js';
 import {
   TICKS_PER_DAY,
   TICKS_PER_MS,
@@ -33,7 +34,8 @@ export interface FnCtx {
 }
 export type Impl = (a: Arg[], ctx: FnCtx) => Fn;
 
-export class EvalError extends Error {}
+/** A problem met while evaluating (an invalid regular expression, …): reported like any user error. */
+export class EvalError extends UserError {}
 
 const isNull = (v: Val) => v === null || v === undefined;
 
@@ -1204,11 +1206,106 @@ export const SCALARS: Record<string, Impl> = {
     const s = str(a[0]!);
     return (i) => encodeURIComponent(s(i));
   },
+  sin: u((x) => Math.sin(x as number)),
+  cos: u((x) => Math.cos(x as number)),
+  tan: u((x) => Math.tan(x as number)),
+  cot: u((x) => 1 / Math.tan(x as number)),
+  asin: u((x) => Math.asin(x as number)),
+  acos: u((x) => Math.acos(x as number)),
+  atan: u((x) => Math.atan(x as number)),
+  atan2: (a) => {
+    const y = num(a[0]!);
+    const x = num(a[1]!);
+    return (i) => {
+      const p = y(i);
+      const q = x(i);
+      return p === null || q === null ? null : Math.atan2(p, q);
+    };
+  },
+  degrees: u((x) => ((x as number) * 180) / Math.PI),
+  radians: u((x) => ((x as number) * Math.PI) / 180),
+  week_of_year: (a) => {
+    const d = ticks(a[0]!);
+    return (i) => {
+      const t = d(i);
+      if (t === null) return null;
+      const x = dtParts(t);
+      const dt = new Date(Date.UTC(x.y, x.mo, x.day));
+      const dow = dt.getUTCDay() || 7;
+      dt.setUTCDate(dt.getUTCDate() + 4 - dow);
+      const y0 = Date.UTC(dt.getUTCFullYear(), 0, 1);
+      return Math.ceil(((dt.getTime() - y0) / 86400000 + 1) / 7);
+    };
+  },
+  strcmp: (a) => {
+    const x = str(a[0]!);
+    const y = str(a[1]!);
+    return (i) => {
+      const p = x(i);
+      const q = y(i);
+      return p < q ? -1 : p > q ? 1 : 0;
+    };
+  },
+  repeat: (a) => {
+    const v = dyn(a[0]!);
+    const n = num(a[1]!);
+    return (i) => {
+      const k = n(i);
+      if (k === null || k < 0) return null;
+      return Array(Math.min(k, 1_000_000)).fill(v(i));
+    };
+  },
+  set_equals: (a) => {
+    const x = dyn(a[0]!);
+    const y = dyn(a[1]!);
+    return (i) => {
+      const p = arr(x(i));
+      const q = arr(y(i));
+      if (!p || !q) return null;
+      const s1 = new Set(p.map((v) => JSON.stringify(v)));
+      const s2 = new Set(q.map((v) => JSON.stringify(v)));
+      return s1.size === s2.size && [...s1].every((k) => s2.has(k));
+    };
+  },
+  regex_quote: (a) => {
+    const s = str(a[0]!);
+    return (i) => s(i).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  },
+  bag_remove_keys: (a) => {
+    const d = dyn(a[0]!);
+    const k = dyn(a[1]!);
+    return (i) => {
+      const x = d(i);
+      const keys = arr(k(i)) ?? [];
+      if (!x || typeof x !== 'object' || Array.isArray(x)) return null;
+      const o: Record<string, Dyn> = { ...x };
+      for (const key of keys) if (typeof key === 'string') delete o[key];
+      return o;
+    };
+  },
+  array_sort_asc: (a) => arraySort(a, 1),
+  array_sort_desc: (a) => arraySort(a, -1),
   isascii: (a) => {
     const s = str(a[0]!);
     return (i) => /^[\x00-\x7f]*$/.test(s(i));
   },
 };
+
+function arraySort(a: Arg[], sign: number): Fn {
+  if (a.length > 1 && a.slice(1).some((x) => x.t === 'dynamic')) throw new EvalError('array_sort with several arrays is not supported');
+  const d = dyn(a[0]!);
+  const nullsLastArg = a[1] ? a[1].f : () => true;
+  return (i) => {
+    const x = arr(d(i));
+    if (!x) return null;
+    const nullsLast = nullsLastArg(i) !== false;
+    const vals = x.filter((v) => v !== null);
+    const nulls = x.length - vals.length;
+    vals.sort((p, q) => sign * compareVals(p as Val, q as Val));
+    const ns = Array<Dyn>(nulls).fill(null);
+    return nullsLast ? [...vals, ...ns] : [...ns, ...vals];
+  };
+}
 
 function nullOfT(t: KType): Val {
   return t === 'string' ? '' : null;

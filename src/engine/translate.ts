@@ -15,6 +15,22 @@ export interface TranslateOptions {
   env?: SchemaEnv;
 }
 
+/** Deprecated spellings the analyzer still knows, mapped to the current function. */
+const ALIASES: Record<string, string> = {
+  parsejson: 'parse_json',
+  extract_json: 'extractjson',
+  extractall: 'extract_all',
+  columnifexists: 'column_ifexists',
+  notempty: 'isnotempty',
+  notnull: 'isnotnull',
+  arraylength: 'array_length',
+  datepart: 'datetime_part',
+  weekofyear: 'week_of_year',
+  base64_encodestring: 'base64_encode_tostring',
+  base64_decodestring: 'base64_decode_tostring',
+  parseurl: 'parse_url',
+};
+
 /** Scalar functions the evaluator implements (scalars.ts, eval.ts); the translator rejects the others. */
 export const SCALAR_FNS = new Set<string>([...Object.keys(SCALARS), 'column_ifexists', 'ingestion_time', 'row_number', 'prev', 'next', 'row_cumsum', 'row_window_session', 'pack_all', 'bag_pack_columns']);
 export const AGG_FNS = new Set<string>([...Object.keys(AGGS), 'arg_max', 'arg_min', 'percentiles']);
@@ -761,10 +777,12 @@ export class Translator {
 
   private call(n: N, t: KType): Expr {
     const sym = n.ReferencedSymbol;
-    const fn: string = sym?.Name ?? n.Name?.SimpleName ?? '?';
+    const name0: string = sym?.Name ?? n.Name?.SimpleName ?? '?';
+    const fn: string = this.builtinFns.has(sym) ? (ALIASES[name0] ?? name0) : name0;
     const argNodes = this.seps(n.ArgumentList?.Expressions);
     if (this.builtinFns.has(sym)) {
       if (!SCALAR_FNS.has(fn)) return this.unsupported(`${fn}()`, n);
+      if ((fn === 'array_sort_asc' || fn === 'array_sort_desc') && argNodes.slice(1).some((a: N) => this.type(a) === 'dynamic')) return this.unsupported(`${fn}() of several arrays`, n);
       if (fn === 'hash' && argNodes[0] && this.type(argNodes[0]) !== 'string') return this.unsupported('hash() of a non-string value', n);
       if (fn === 'column_ifexists') {
         const name = String(argNodes[0]?.ConstantValue ?? '');
