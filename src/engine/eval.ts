@@ -929,6 +929,8 @@ export function applyOp(op: Op, t: Table, env: Env): Table {
       return bagUnpack(op, t);
     case 'make-series':
       return makeSeries(op, t, env);
+    case 'pivot':
+      return pivot(op, t, env);
   }
 }
 
@@ -1421,6 +1423,56 @@ function bagUnpack(op: Extract<Op, { k: 'bag_unpack' }>, t: Table): Table {
     added.push({ name, type: 'dynamic', data: Array.from({ length: t.n }, (_, i) => bagAt(i, k)) });
   }
   return { cols: [...rest, ...added], n: t.n };
+}
+
+// ---- evaluate pivot
+
+function pivot(op: Extract<Op, { k: 'pivot' }>, t: Table, env: Env): Table {
+  const cx: Ctx = { t, env };
+  const pc = col(t, op.col);
+  if (!pc) return fail(`pivot: no column ${op.col}`);
+  const aggCols = new Set<string>();
+  const walk = (x: unknown): void => {
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (o.k === 'col' && typeof o.name === 'string') aggCols.add(o.name);
+    for (const v of Object.values(o)) walk(v);
+  };
+  if (op.agg) walk(op.agg.args);
+  // grouping columns: the ones named, else every column but the pivot and aggregated ones
+  const by = op.by ? op.by.map((n) => col(t, n)).filter((c): c is Column => !!c) : t.cols.filter((c) => c.name !== op.col && !aggCols.has(c.name));
+  const keyFns = by.map((c) => (i: number) => c.data[i] ?? null);
+  const maker = op.agg ? AGGS[op.agg.fn] : AGGS.count;
+  if (!maker) return fail(`unsupported: ${op.agg!.fn}() at ${op.agg!.at}`);
+  const args = op.agg ? op.agg.args.map((e) => compile(e, cx)) : [];
+  const aggType: KType = !op.agg || /^(count|dcount)/.test(op.agg.fn) ? 'long' : /^make_/.test(op.agg.fn) ? 'dynamic' : op.agg.fn.startsWith('avg') ? 'real' : (args[0]?.t ?? 'dynamic');
+  const impl = maker(args, aggType);
+  const names: string[] = [];
+  const nameIdx = new Map<string, number>();
+  const grouper = makeGrouper(keyFns);
+  const groupRows: number[] = [];
+  const states: Map<number, unknown>[] = [];
+  for (let i = 0; i < t.n; i++) {
+    let g = grouper.get(i);
+    if (g === undefined) {
+      g = groupRows.length;
+      grouper.set(i, g);
+      groupRows.push(i);
+      states.push(new Map());
+    }
+    const pv = toText(pc.data[i] ?? null, pc.type);
+    if (!nameIdx.has(pv)) {
+      nameIdx.set(pv, names.length);
+      names.push(pv);
+    }
+    const k = nameIdx.get(pv)!;
+    const m = states[g]!;
+    m.set(k, impl.add(m.has(k) ? m.get(k) : impl.init(), i));
+  }
+  const order = names.map((n, k) => ({ n, k })).sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : 0));
+  const cols: Column[] = by.map((c) => ({ name: c.name, type: c.type, data: groupRows.map((r) => c.data[r] ?? null) }));
+  for (const { n, k } of order) cols.push({ name: n, type: aggType, data: states.map((m) => impl.done(m.has(k) ? m.get(k) : impl.init())) });
+  return { cols, n: groupRows.length };
 }
 
 // ---- make-series

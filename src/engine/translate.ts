@@ -433,6 +433,19 @@ export class Translator {
           });
           return { k: 'bag_unpack', col: col.SimpleName, prefix, conflict, out: this.cols(pipeNode), schema: !!o.Schema };
         }
+        if (fname === 'pivot') {
+          const args = this.seps(call.ArgumentList?.Expressions);
+          const col = args[0];
+          if (!col || this.kind(col) !== 'NameReference') return this.unsupported('pivot of an expression', call);
+          let agg: Agg | null = null;
+          let rest = args.slice(1);
+          if (rest[0] && this.kind(rest[0]) === 'FunctionCallExpression') {
+            agg = this.aggOf(rest[0], [{ name: 'value', type: this.type(rest[0]) }], new Set());
+            rest = rest.slice(1);
+          }
+          if (rest.some((a: N) => this.kind(a) !== 'NameReference')) return this.unsupported('pivot grouping by expressions', call);
+          return { k: 'pivot', col: col.SimpleName, agg, by: rest.length ? rest.map((a: N) => a.SimpleName as string) : null };
+        }
         return this.unsupported(`evaluate ${fname}`, o);
       }
       case 'InvokeOperator': {
