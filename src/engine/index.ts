@@ -1,5 +1,5 @@
 // The local KQL engine: translate once, load what the query needs, evaluate.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinTables, type SchemaEnv } from '../kql/kusto.js';
 import { UserError } from '../diagnostics.js';
@@ -58,9 +58,22 @@ export function neededColumns(st: Statement): Set<string> | null {
   return all ? null : names;
 }
 
+/** Watchlist alias -> CSV header names, for the analyzer to type _GetWatchlist('alias'). */
+function watchlistHeaders(dir: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!existsSync(dir)) throw new UserError(`--watchlists: no such folder: ${dir}`);
+  for (const f of readdirSync(dir)) {
+    if (!f.toLowerCase().endsWith('.csv')) continue;
+    const first = readFileSync(join(dir, f), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+    out[f.slice(0, -4)] = first.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).filter(Boolean);
+  }
+  return out;
+}
+
 export async function runQuery(text: string, opts: QueryOptions = {}): Promise<QueryResult> {
   const schemas = opts.env?.tables ?? builtinTables();
-  const st = translate(text, { file: opts.file, env: opts.env });
+  const env: SchemaEnv | undefined = opts.watchlists ? { ...opts.env, watchlists: { ...opts.env?.watchlists, ...watchlistHeaders(opts.watchlists) } } : opts.env;
+  const st = translate(text, { file: opts.file, env });
   const now = opts.now ?? nowTicks();
   let tables: Map<string, Table>;
   if (opts.tables) tables = new Map(Object.entries(opts.tables));

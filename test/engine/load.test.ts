@@ -71,3 +71,17 @@ describe('loading recorded rows', () => {
     ]);
   });
 });
+
+describe('_GetWatchlist', () => {
+  it("reads <alias>.csv with SearchKey and the watchlist's own columns", async () => {
+    const wl = join(dir, 'watchlists');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(wl);
+    writeFileSync(join(wl, 'vip.csv'), 'SearchKey,Reason\nceo@x.com,executive\ncfo@x.com,finance\n');
+    expect(await rows("_GetWatchlist('vip') | project SearchKey, Reason", true, { watchlists: wl })).toEqual([
+      ['ceo@x.com', 'executive'],
+      ['cfo@x.com', 'finance'],
+    ]);
+    await expect(q("_GetWatchlist('nope') | count", { watchlists: wl })).rejects.toThrow(/no watchlist file for 'nope'/);
+  });
+});
