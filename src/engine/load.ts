@@ -255,11 +255,12 @@ export class Loader {
     const tgIdx = fastNames.indexOf('TimeGenerated');
     const win = this.opts.window;
     const vals: unknown[] = new Array(fastNames.length);
-    const onLine = (buf: Buffer, start: number, end: number) => {
+    const onLine = (chunk: string, start: number, end: number) => {
       line++;
-      if (end > start && buf[end - 1] === 13) end--;
+      if (end > start && chunk.charCodeAt(end - 1) === 13) end--;
       if (end <= start) return;
-      const text = buf.toString('utf8', start, end);
+      // JSON.parse makes fresh strings, so the slice does not keep the chunk alive
+      const text = chunk.slice(start, end);
       let row: Record<string, unknown>;
       try {
         row = JSON.parse(text) as Record<string, unknown>;
@@ -288,22 +289,32 @@ export class Loader {
         pendingIdx = fast.pending.map((n) => fastNames.indexOf(n));
       }
     };
-    // byte chunks split on newlines by hand (cheaper than readline; decoded strings stay small)
+    // 4 MB byte chunks, decoded up to their last newline (a newline byte never sits inside a
+    // multi-byte character) and split by hand: cheaper than readline
     let rest: Buffer | null = null;
     const stream = createReadStream(file, { highWaterMark: 1 << 22 });
     try {
       for await (const chunk of stream) {
         const buf: Buffer = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+        const last = buf.lastIndexOf(10);
+        if (last < 0) {
+          rest = Buffer.from(buf);
+          continue;
+        }
+        const text = buf.toString('utf8', 0, last + 1);
         let start = 0;
         for (;;) {
-          const nl = buf.indexOf(10, start);
+          const nl = text.indexOf('\n', start);
           if (nl < 0) break;
-          onLine(buf, start, nl);
+          onLine(text, start, nl);
           start = nl + 1;
         }
-        rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+        rest = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
       }
-      if (rest) onLine(rest, 0, rest.length);
+      if (rest) {
+        const text = rest.toString('utf8');
+        onLine(text, 0, text.length);
+      }
     } finally {
       stream.destroy();
     }
