@@ -1,6 +1,6 @@
 // `sessionguard query`: run KQL locally over recorded rows.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../diagnostics.js';
 import { runQuery } from '../engine/index.js';
 import { toCsv, toJson, toTextTable } from '../engine/output.js';
@@ -28,9 +28,13 @@ export function registerQuery(program: Command): void {
     .option('--file <file>', 'read the query from a file')
     .option('--watchlists <dir>', 'folder of watchlist CSV files named <alias>.csv')
     .action(
-      action(async (q: string | undefined, o: Opts) => {
+      action(async (query: string | undefined, o: Opts) => {
+        let q = query;
         if (!['table', 'json', 'csv'].includes(o.format)) throw new UserError(`--format: expected table, json or csv, got ${o.format}`);
-        if ((q === undefined) === (o.file === undefined)) throw new UserError('give the query text or --file, not both');
+        // `--logs a b 'SigninLogs | …'`: the variadic option also takes the query; give it back
+        if (q === undefined && o.file === undefined && o.logs && o.logs.length > 1 && !existsSync(o.logs[o.logs.length - 1]!)) q = o.logs.pop();
+        if (q === undefined && o.file === undefined) throw new UserError('give the query text or --file');
+        if (q !== undefined && o.file !== undefined) throw new UserError('give the query text or --file, not both');
         const text = o.file ? readFileSync(o.file, 'utf8') : q!;
         let now: bigint | undefined;
         if (o.now) {
