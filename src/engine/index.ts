@@ -46,7 +46,7 @@ export function neededColumns(st: Statement): Set<string> | null {
     }
     const o = x as Record<string, unknown>;
     if (o.k === 'col' && typeof o.name === 'string') names.add(o.name);
-    if (o.k === 'star' || o.star === true || o.k === 'getschema' || o.k === 'bag_unpack' || o.k === 'mv-apply' || (o.k === 'distinct' && o.all) || o.k === 'join') all = true;
+    if (o.k === 'star' || o.star === true || o.k === 'getschema' || o.k === 'bag_unpack' || o.k === 'pivot' || (o.k === 'distinct' && o.all)) all = true;
     if (o.k === 'call' && (o.fn === 'pack_all' || o.fn === 'bag_pack_columns' || o.fn === 'column_ifexists')) all = true;
     if (o.k === 'lit') return;
     for (const v of Object.values(o)) walk(v);
@@ -54,7 +54,12 @@ export function neededColumns(st: Statement): Set<string> | null {
   walk(st.binds);
   walk(st.query);
   for (const c of st.out) names.add(c.name);
-  // join and union output depend on every column's presence by name
+  // join renames duplicate right columns (TimeGenerated1), union same-name columns of different
+  // types (LocationDetails_dynamic): read the source columns of such names too
+  for (const n of [...names]) {
+    names.add(n.replace(/\d+$/, ''));
+    names.add(n.replace(/_(bool|int|long|real|decimal|string|datetime|timespan|guid|dynamic)$/, ''));
+  }
   return all ? null : names;
 }
 

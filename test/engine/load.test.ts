@@ -85,3 +85,16 @@ describe('_GetWatchlist', () => {
     await expect(q("_GetWatchlist('nope') | count", { watchlists: wl })).rejects.toThrow(/no watchlist file for 'nope'/);
   });
 });
+
+describe('columns read', () => {
+  it('a join reads the right side columns its output names with the 1 suffix', async () => {
+    const f = write('SigninLogs_join.ndjson', [row('2024-01-10T10:00:00Z', 'a', { IPAddress: '1.1.1.1' }), row('2024-01-10T11:00:00Z', 'a', { IPAddress: '2.2.2.2' })].join('\n'));
+    const r = await rows(
+      // IPAddress is named only as IPAddress1
+      'SigninLogs | where TimeGenerated < datetime(2024-01-10T10:30:00Z) | join kind=inner (SigninLogs | where TimeGenerated > datetime(2024-01-10T10:30:00Z)) on UserPrincipalName | project IPAddress1, TimeGenerated1',
+      false,
+      { tables: undefined, logs: [f] },
+    );
+    expect(r).toEqual([['2.2.2.2', '2024-01-10T11:00:00Z']]);
+  });
+});
