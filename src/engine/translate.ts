@@ -5,7 +5,7 @@ import { UserError } from '../diagnostics.js';
 import { SCALARS } from './scalars.js';
 import { AGGS } from './aggregates.js';
 import type { Agg, Bind, Col, Expr, Op, ParsePart, SortKey, Statement, Tab, UnionOpts } from './ir.js';
-import { normType, parseDatetime, parseGuid, parseTimespan, type Dyn, type KType, type Val } from './values.js';
+import { formatDatetime, formatTimespan, normType, parseDatetime, parseGuid, parseTimespan, type Dyn, type KType, type Val } from './values.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type N = any;
@@ -782,7 +782,7 @@ export class Translator {
         const e = this.expr(n);
         if (e.k !== 'lit') return this.unsupported('non-literal inside dynamic()', n);
         if (e.v === null) return null;
-        if (typeof e.v === 'bigint') return e.t === 'datetime' ? new Date(Number(e.v / 10000n)).toISOString().replace('.000Z', 'Z') : Number(e.v);
+        if (typeof e.v === 'bigint') return e.t === 'datetime' ? formatDatetime(e.v, true) : formatTimespan(e.v);
         return e.v as Dyn;
       }
     }
