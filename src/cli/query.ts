@@ -35,6 +35,7 @@ export function registerQuery(program: Command): void {
         if (q === undefined && o.file === undefined && o.logs && o.logs.length > 1 && !existsSync(o.logs[o.logs.length - 1]!)) q = o.logs.pop();
         if (q === undefined && o.file === undefined) throw new UserError('give the query text or --file');
         if (q !== undefined && o.file !== undefined) throw new UserError('give the query text or --file, not both');
+        if (o.file && !existsSync(o.file)) throw new UserError(`--file: no such file: ${o.file}`);
         const text = o.file ? readFileSync(o.file, 'utf8') : q!;
         let now: bigint | undefined;
         if (o.now) {
