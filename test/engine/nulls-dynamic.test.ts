@@ -48,6 +48,8 @@ describe('dynamic values', () => {
     expect(await value('print array_slice(dynamic([1,2,3,4]), 1, 2)')).toEqual([2, 3]);
   });
 
+  // mv-expand-operator.md: "Each element in the (scalar) array or property bag generates a new
+  // record"; an empty array (or null) has no element, so the row yields none.
   it('mv-expand: one row per element, typed with to typeof(); empty arrays and nulls give no rows', async () => {
     expect(
       await rows(`datatable(k:string, d:dynamic)["a", dynamic([1,2]), "b", dynamic([]), "c", dynamic(null)] | mv-expand d to typeof(long)`),
