@@ -14,6 +14,7 @@ interface Opts {
   format: string;
   file?: string;
   watchlists?: string;
+  externaldata?: string;
 }
 
 export function registerQuery(program: Command): void {
@@ -27,6 +28,7 @@ export function registerQuery(program: Command): void {
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--file <file>', 'read the query from a file')
     .option('--watchlists <dir>', 'folder of watchlist CSV files named <alias>.csv')
+    .option('--externaldata <dir>', 'folder of local copies of externaldata URLs (named after the URL file name; never downloaded)')
     .action(
       action(async (query: string | undefined, o: Opts) => {
         let q = query;
@@ -54,6 +56,7 @@ export function registerQuery(program: Command): void {
           logs: o.logs,
           file: o.file ?? '<query>',
           watchlists: o.watchlists,
+          externalData: o.externaldata,
           warn: (m) => console.error(`warning: ${m}`),
         });
         const out = o.format === 'json' ? toJson(r) + '\n' : o.format === 'csv' ? toCsv(r) : toTextTable(r);

@@ -20,6 +20,7 @@ export interface Runtime {
   now: bigint;
   table(name: string): Table;
   watchlist(alias: string): Table;
+  externalData?(urls: string[], cols: Col[], format: string, skipFirst: boolean): Table;
 }
 
 type VarVal = { k: 'scalar'; f: Fn; t: KType } | { k: 'table'; get: () => Table };
@@ -681,6 +682,9 @@ export function evalTab(q: Tab, env: Env, input: Table | null): Table {
       });
       return { cols, n };
     }
+    case 'externaldata':
+      if (!env.rt.externalData) return fail('externaldata: no folder of local copies configured');
+      return env.rt.externalData(q.urls, q.cols, q.format, q.skipFirst);
     case 'print': {
       const one: Table = { cols: [], n: 1 };
       const cols = q.cols.map((c, j) => {

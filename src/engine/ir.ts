@@ -36,6 +36,7 @@ export type Tab =
   | { k: 'ref'; name: string }
   | { k: 'watchlist'; alias: Expr }
   | { k: 'datatable'; cols: Col[]; rows: Expr[] }
+  | { k: 'externaldata'; cols: Col[]; urls: string[]; format: string; skipFirst: boolean }
   | { k: 'print'; cols: Col[]; exprs: Expr[] }
   | { k: 'range'; col: Col; from: Expr; to: Expr; step: Expr }
   | { k: 'scope'; binds: Bind[]; body: Tab }

@@ -13,6 +13,8 @@ type N = any;
 export interface TranslateOptions {
   file?: string;
   env?: SchemaEnv;
+  /** Folder of local copies of externaldata URLs; without it externaldata is unsupported. */
+  externalData?: string;
 }
 
 /** Deprecated spellings the analyzer still knows, mapped to the current function. */
@@ -179,6 +181,8 @@ export class Translator {
         return this.callTab(n, n);
       case 'DataTableExpression':
         return this.datatable(n);
+      case 'ExternalDataExpression':
+        return this.externalData(n);
       case 'MaterializeExpression':
         return { k: 'materialize', id: ++this.materializeIds, q: this.tab(n.Expression) };
       case 'UnionOperator':
@@ -257,6 +261,27 @@ export class Translator {
     });
     const rows = this.seps(n.Values).map((v: N) => this.expr(v));
     return { k: 'datatable', cols, rows };
+  }
+
+  private externalData(n: N): Tab {
+    // never fetched: read from a local copy of each URL, when a folder of copies is configured
+    if (!this.opts.externalData) return this.unsupported('externaldata (pass --externaldata DIR with local copies)', n);
+    const cols: Col[] = this.list(n.Schema.Columns).map((c: N) => {
+      const d = c.Element ?? c;
+      return { name: d.Name.SimpleName, type: normType(d.Type.ToString().trim()) };
+    });
+    const urls = this.seps(n.URIs).map((u: N) => String(u.ConstantValue ?? ''));
+    let format = 'csv';
+    let skipFirst = false;
+    for (const p of n.WithClause ? this.seps(n.WithClause.Properties) : []) {
+      const name = String(p.Name?.SimpleName ?? '').toLowerCase();
+      const v = p.Expression?.ConstantValue ?? p.Expression?.SimpleName ?? p.Expression?.ToString().trim();
+      if (name === 'format') format = String(v).toLowerCase();
+      else if (name === 'ignorefirstrecord') skipFirst = String(v).toLowerCase() === 'true';
+      else return this.unsupported(`externaldata property ${name}`, p);
+    }
+    if (!['csv', 'txt', 'tsv', 'json', 'multijson'].includes(format)) return this.unsupported(`externaldata format ${format}`, n);
+    return { k: 'externaldata', cols, urls, format, skipFirst };
   }
 
   private sourceOp(n: N): Tab {

@@ -98,3 +98,17 @@ describe('columns read', () => {
     expect(r).toEqual([['2.2.2.2', '2024-01-10T11:00:00Z']]);
   });
 });
+
+describe('externaldata', () => {
+  const Q = 'externaldata(id:string, name:string)[@"https://example.com/feeds/Known%20Apps.csv"] with (format="csv", ignoreFirstRecord=true) | project id, name';
+  it('reads a local copy named after the URL file name and never downloads', async () => {
+    const ed = join(dir, 'external');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(ed);
+    writeFileSync(join(ed, 'Known Apps.csv'), 'id,name\n00000002,Office\n');
+    expect(await rows(Q, false, { externalData: ed })).toEqual([['00000002', 'Office']]);
+  });
+  it('is unsupported without a folder of copies', async () => {
+    await expect(q(Q)).rejects.toThrow(/unsupported: externaldata/);
+  });
+});
