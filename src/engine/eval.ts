@@ -935,6 +935,8 @@ export function applyOp(op: Op, t: Table, env: Env): Table {
       return makeSeries(op, t, env);
     case 'pivot':
       return pivot(op, t, env);
+    case 'top-nested':
+      return topNested(op, t, env);
   }
 }
 
@@ -1427,6 +1429,47 @@ function bagUnpack(op: Extract<Op, { k: 'bag_unpack' }>, t: Table): Table {
     added.push({ name, type: 'dynamic', data: Array.from({ length: t.n }, (_, i) => bagAt(i, k)) });
   }
   return { cols: [...rest, ...added], n: t.n };
+}
+
+// ---- top-nested
+
+function topNested(op: Extract<Op, { k: 'top-nested' }>, t: Table, env: Env): Table {
+  const cx: Ctx = { t, env };
+  const one: Ctx = { t: { cols: [], n: 1 }, env };
+  const levels = op.levels.map((l) => {
+    const maker = AGGS[l.agg.fn];
+    if (!maker) return fail(`unsupported: ${l.agg.fn}() at ${l.agg.at}`);
+    return { n: l.n ? Number(compile(l.n, one).f(0) ?? 0) : Infinity, key: compile(l.key, cx), impl: maker(l.agg.args.map((e) => compile(e, cx)), l.agg.out[0]!.type), desc: l.desc };
+  });
+  const out: Val[][] = op.out.map(() => []);
+  const walk = (depth: number, rows: number[], prefix: Val[]) => {
+    const lv = levels[depth]!;
+    const groups = new Map<unknown, { key: Val; rows: number[] }>();
+    for (const i of rows) {
+      const v = lv.key.f(i);
+      const k = v !== null && typeof v === 'object' ? keyOf(v) : v;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { key: v, rows: [] }));
+      g.rows.push(i);
+    }
+    const scored = [...groups.values()].map((g) => {
+      let st = lv.impl.init();
+      for (const i of g.rows) st = lv.impl.add(st, i);
+      return { ...g, value: lv.impl.done(st) };
+    });
+    scored.sort((a, b) => {
+      if (a.value === null || b.value === null) return a.value === b.value ? 0 : a.value === null ? 1 : -1;
+      const c = compareVals(a.value, b.value);
+      return lv.desc ? -c : c;
+    });
+    for (const g of scored.slice(0, lv.n)) {
+      const p = [...prefix, g.key, typeof g.value === 'bigint' && op.out[depth * 2 + 1]!.type !== 'datetime' && op.out[depth * 2 + 1]!.type !== 'timespan' ? Number(g.value) : g.value];
+      if (depth + 1 < levels.length) walk(depth + 1, g.rows, p);
+      else p.forEach((v, j) => out[j]!.push(v));
+    }
+  };
+  if (t.n > 0) walk(0, Array.from({ length: t.n }, (_, i) => i), []);
+  return { n: out[0]?.length ?? 0, cols: op.out.map((c, j) => ({ name: c.name, type: c.type, data: out[j]! })) };
 }
 
 // ---- evaluate pivot

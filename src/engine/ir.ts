@@ -83,6 +83,7 @@ export type Op =
   | { k: 'bag_unpack'; col: string; prefix: string; conflict: string; out: Col[]; schema: boolean }
   | { k: 'make-series'; aggs: { name: string; agg: Agg; dflt: Expr }[]; on: Expr; onName: string; from?: Expr; to?: Expr; step: Expr; by: { name: string; e: Expr }[] }
   | { k: 'pivot'; col: string; agg: Agg | null; by: string[] | null }
+  | { k: 'top-nested'; levels: { n: Expr | null; key: Expr; agg: Agg; desc: boolean }[]; out: Col[] }
   | { k: 'as'; name: string }
   | { k: 'invoke'; body: Tab };
 

@@ -490,6 +490,23 @@ export class Translator {
       }
       case 'MakeSeriesOperator':
         return this.makeSeries(o, pipeNode);
+      case 'TopNestedOperator': {
+        const out = this.cols(pipeNode);
+        const levels = this.seps(o.Clauses).map((c: N, i: number) => {
+          if (c.WithOthersClause) this.unsupported('top-nested with others', c);
+          let by = c.ByExpression;
+          let desc = true;
+          if (this.kind(by) === 'OrderedExpression') {
+            desc = !/\basc\b/i.test(by.Ordering ? by.Ordering.ToString() : '');
+            by = by.Expression;
+          }
+          const agg = this.aggOf(by, [out[2 * i + 1] ?? { name: 'aggregated', type: this.type(this.unname(by)) }], new Set());
+          if (agg.fn === 'arg_max' || agg.fn === 'arg_min' || agg.fn === 'percentiles') this.unsupported(`top-nested by ${agg.fn}()`, by);
+          return { n: c.Expression ? this.expr(c.Expression) : null, key: this.expr(this.unname(c.OfExpression)), agg, desc };
+        });
+        if (out.length !== levels.length * 2) return this.unsupported('top-nested output', o);
+        return { k: 'top-nested', levels, out };
+      }
       case 'RenderOperator':
         return { k: 'as', name: '' };
       default:

@@ -48,4 +48,14 @@ describe('summarize', () => {
     expect(await rows(`${T} T | top 2 by n desc | project n`)).toEqual([[5], [2]]);
     expect(await rows(`${T} T | order by n asc | take 1 | project n`)).toEqual([[1]]);
   });
+
+  it('top-nested keeps the top groups per level (top-nested-operator.md)', async () => {
+    // totals by s: A = 8, B = 10, C = 1; within A, x occurs twice and y once
+    expect(
+      await rows('datatable(s:string, src:string, d:long)["A","x",5, "A","y",1, "A","x",2, "B","x",10, "C","z",1] | top-nested 2 of s by total = sum(d), top-nested 1 of src by c = count()', true),
+    ).toEqual([
+      ['A', 8, 'x', 2],
+      ['B', 10, 'x', 1],
+    ]);
+  });
 });
