@@ -101,6 +101,12 @@ export function cellEqual(v: Val, t: KType, exp: string, unordered: boolean): bo
       try {
         parsed = JSON.parse(e);
       } catch {
+        // some pages write dynamic values with single quotes: {'a': 1}
+        try {
+          return dynEqual(v, JSON.parse(e.replace(/'/g, '"')), unordered);
+        } catch {
+          /* compare as text below */
+        }
         const got = typeof v === 'string' ? v : JSON.stringify(toJsonValue(v, 'dynamic'));
         return got.replace(/\s+/g, '') === e.replace(/\s+/g, '');
       }

@@ -1285,6 +1285,76 @@ export const SCALARS: Record<string, Impl> = {
   },
   array_sort_asc: (a) => arraySort(a, 1),
   array_sort_desc: (a) => arraySort(a, -1),
+  range: (a) => {
+    const f0 = a[0]!;
+    const isTicks = f0.t === 'datetime' || f0.t === 'timespan';
+    const start = a[0]!.f;
+    const stop = a[1]!.f;
+    const step = a[2] ? a[2].f : () => (isTicks ? null : 1);
+    return (i) => {
+      const x = start(i);
+      const y = stop(i);
+      const z = step(i);
+      if (x === null || y === null || z === null) return null;
+      const out: Dyn[] = [];
+      if (isTicks) {
+        const st = z as bigint;
+        if (st === 0n) return null;
+        for (let v = x as bigint; st > 0n ? v <= (y as bigint) : v >= (y as bigint); v += st) {
+          out.push(toDyn(v, f0.t));
+          if (out.length >= 1_048_576) break;
+        }
+        return out;
+      }
+      const st = Number(z);
+      if (st === 0) return null;
+      for (let k = 0; ; k++) {
+        const v = Number(x) + k * st;
+        if (st > 0 ? v > Number(y) : v < Number(y)) break;
+        out.push(v);
+        if (out.length >= 1_048_576) break;
+      }
+      return out;
+    };
+  },
+  bag_zip: (a) => {
+    const k = dyn(a[0]!);
+    const v = dyn(a[1]!);
+    return (i) => {
+      const ks = arr(k(i));
+      const vs = arr(v(i)) ?? [];
+      if (!ks) return null;
+      const o: Record<string, Dyn> = {};
+      ks.forEach((key, j) => {
+        if (typeof key === 'string') o[key] = j < vs.length ? vs[j]! : null;
+      });
+      return o;
+    };
+  },
+  unicode_codepoints_from_string: (a) => {
+    const s = str(a[0]!);
+    return (i) => [...s(i)].map((ch) => ch.codePointAt(0)!);
+  },
+  unicode_codepoints_to_string: (a) => {
+    // any mix of code points and arrays of them
+    const ds = a.map(dyn);
+    return (i) => {
+      const cps: number[] = [];
+      for (const d of ds) {
+        const x = d(i);
+        for (const n of Array.isArray(x) ? x : [x]) if (typeof n === 'number') cps.push(n);
+      }
+      try {
+        return String.fromCodePoint(...cps);
+      } catch {
+        return '';
+      }
+    };
+  },
+  array_shift_left: (a) => shiftImpl(a, -1),
+  array_shift_right: (a) => shiftImpl(a, 1),
+  array_rotate_left: (a) => rotateImpl(a, -1),
+  array_rotate_right: (a) => rotateImpl(a, 1),
   isascii: (a) => {
     const s = str(a[0]!);
     return (i) => /^[\x00-\x7f]*$/.test(s(i));
@@ -1304,6 +1374,37 @@ function arraySort(a: Arg[], sign: number): Fn {
     vals.sort((p, q) => sign * compareVals(p as Val, q as Val));
     const ns = Array<Dyn>(nulls).fill(null);
     return nullsLast ? [...vals, ...ns] : [...ns, ...vals];
+  };
+}
+
+function shiftImpl(a: Arg[], dir: number): Fn {
+  const d = dyn(a[0]!);
+  const n = num(a[1]!);
+  const fill = a[2] ? dyn(a[2]) : () => null;
+  return (i) => {
+    const x = arr(d(i));
+    const k = n(i);
+    if (!x || k === null) return null;
+    const len = x.length;
+    const by = Math.trunc(k) * dir; // > 0 moves elements right
+    return Array.from({ length: len }, (_, j) => {
+      const src = j - by;
+      return src >= 0 && src < len ? x[src]! : fill(i);
+    });
+  };
+}
+
+function rotateImpl(a: Arg[], dir: number): Fn {
+  const d = dyn(a[0]!);
+  const n = num(a[1]!);
+  return (i) => {
+    const x = arr(d(i));
+    const k = n(i);
+    if (!x || k === null) return null;
+    const len = x.length;
+    if (!len) return [];
+    const by = (((Math.trunc(k) * dir) % len) + len) % len;
+    return Array.from({ length: len }, (_, j) => x[(j - by + len) % len]!);
   };
 }
 
