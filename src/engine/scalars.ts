@@ -1351,6 +1351,10 @@ export const SCALARS: Record<string, Impl> = {
       }
     };
   },
+  has_ipv4: (a) => ipTextImpl(a, false),
+  has_any_ipv4: (a) => ipTextImpl(a, false),
+  has_ipv4_prefix: (a) => ipTextImpl(a, true),
+  has_any_ipv4_prefix: (a) => ipTextImpl(a, true),
   array_shift_left: (a) => shiftImpl(a, -1),
   array_shift_right: (a) => shiftImpl(a, 1),
   array_rotate_left: (a) => rotateImpl(a, -1),
@@ -1374,6 +1378,33 @@ function arraySort(a: Arg[], sign: number): Fn {
     vals.sort((p, q) => sign * compareVals(p as Val, q as Val));
     const ns = Array<Dyn>(nulls).fill(null);
     return nullsLast ? [...vals, ...ns] : [...ns, ...vals];
+  };
+}
+
+/** IPv4 addresses written in a text: maximal runs of digits and dots, not touching a letter. */
+function ipv4sIn(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/[0-9.]+/g)) {
+    const before = text[m.index! - 1] ?? '';
+    const after = text[m.index! + m[0].length] ?? '';
+    if (/[A-Za-z_]/.test(before) || /[A-Za-z_]/.test(after)) continue;
+    if (parseIPv4(m[0]) !== null) out.push(m[0]);
+  }
+  return out;
+}
+
+/** has_ipv4 / has_any_ipv4 and their _prefix forms (a prefix ends with a dot). */
+function ipTextImpl(a: Arg[], prefix: boolean): Fn {
+  const text = str(a[0]!);
+  const rest = a.slice(1).map(dyn);
+  return (i) => {
+    const wanted: string[] = [];
+    for (const r of rest) {
+      const v = r(i);
+      for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string') wanted.push(x);
+    }
+    const found = ipv4sIn(text(i));
+    return wanted.some((w) => (prefix ? (w.endsWith('.') ? found.some((ip) => ip.startsWith(w)) : found.includes(w)) : parseIPv4(w) !== null && found.includes(w)));
   };
 }
 
