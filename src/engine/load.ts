@@ -223,7 +223,7 @@ export class Loader {
 
   async loadFile(file: string): Promise<void> {
     const ext = extname(file).toLowerCase();
-    if (ext === '.csv') return this.loadCsv(file);
+    if (ext === '.csv') return await this.loadCsv(file);
     if (ext === '.json') {
       const text = readFileSync(file, 'utf8');
       const trimmed = text.trimStart();
@@ -320,20 +320,28 @@ export class Loader {
     }
   }
 
-  private loadCsv(file: string): void {
-    const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-    const rows = parseCsv(text, file);
-    const header = rows.shift();
-    if (!header) return;
-    // portal exports name columns like "TimeGenerated [UTC]"
-    const names = header.map((h) => h.replace(/\s*\[UTC\]$/, ''));
-    rows.forEach((r, i) => {
+  private async loadCsv(file: string): Promise<void> {
+    let names: string[] | null = null;
+    const onRow = (r: string[], line: number) => {
+      if (!names) {
+        // portal exports name columns like "TimeGenerated [UTC]"
+        names = r.map((h, k) => (k === 0 ? h.replace(/^\uFEFF/, '') : h).replace(/\s*\[UTC\]$/, ''));
+        return;
+      }
       if (r.length === 1 && r[0] === '') return;
-      if (r.length !== names.length) throw new UserError(`${file}:${i + 2}:1: ${r.length} cells, the header has ${names.length}`);
+      if (r.length !== names.length) throw new UserError(`${file}:${line}:1: ${r.length} cells, the header has ${names.length}`);
       const obj: Record<string, unknown> = {};
-      names.forEach((n, j) => (obj[n] = r[j]));
-      this.add(this.target(file, obj, `${file}:${i + 2}`), obj, `${file}:${i + 2}`);
-    });
+      names.forEach((n, k) => (obj[n] = r[k]));
+      this.add(this.target(file, obj, `${file}:${line}`), obj, `${file}:${line}`);
+    };
+    const csv = new CsvReader(file, onRow);
+    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 22 });
+    try {
+      for await (const chunk of stream) csv.feed(chunk as string);
+      csv.end();
+    } finally {
+      stream.destroy();
+    }
   }
 
   /** Every known table (empty when no rows were recorded). */
@@ -344,6 +352,67 @@ export class Loader {
       out.set(name, { n: b.n, cols: [...b.cols.entries()].map(([cname, c]) => ({ name: cname, type: c.type, data: c.data })) });
     }
     return out;
+  }
+}
+
+/** RFC 4180 CSV fed in chunks (quoted cells may hold commas, quotes and line breaks). */
+export class CsvReader {
+  private row: string[] = [];
+  private cell = '';
+  private quoted = false;
+  private afterQuote = false;
+  private line = 1;
+  private rowLine = 1;
+  private pendingCR = false;
+  constructor(
+    private file: string,
+    private onRow: (r: string[], line: number) => void,
+  ) {}
+  feed(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (this.pendingCR) {
+        this.pendingCR = false;
+        if (ch === '\n') continue;
+      }
+      if (this.quoted) {
+        if (ch === '"') {
+          this.quoted = false;
+          this.afterQuote = true;
+        } else {
+          if (ch === '\n') this.line++;
+          this.cell += ch;
+        }
+        continue;
+      }
+      if (ch === '"') {
+        // "" inside a quoted cell is a quote
+        if (this.afterQuote) this.cell += '"';
+        this.quoted = true;
+        this.afterQuote = false;
+        continue;
+      }
+      this.afterQuote = false;
+      if (ch === ',') {
+        this.row.push(this.cell);
+        this.cell = '';
+      } else if (ch === '\n' || ch === '\r') {
+        this.row.push(this.cell);
+        this.onRow(this.row, this.rowLine);
+        this.row = [];
+        this.cell = '';
+        this.line++;
+        this.rowLine = this.line;
+        if (ch === '\r') this.pendingCR = true;
+      } else this.cell += ch;
+    }
+  }
+  end(): void {
+    if (this.quoted) throw new UserError(`${this.file}:${this.rowLine}:1: unterminated quoted cell`);
+    if (this.cell !== '' || this.row.length) {
+      this.row.push(this.cell);
+      this.onRow(this.row, this.rowLine);
+    }
   }
 }
 

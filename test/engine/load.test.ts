@@ -112,3 +112,17 @@ describe('externaldata', () => {
     await expect(q(Q)).rejects.toThrow(/unsupported: externaldata/);
   });
 });
+
+describe('portal CSV', () => {
+  it('streams quoted cells with commas, quotes and line breaks; portal dates; bad rows name their line', async () => {
+    const sub = join(dir, 'csv2');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'AuditLogs.csv'), '\uFEFFTimeGenerated [UTC],OperationName,ResultReason\r\n"4/19/2021, 12:13:19.483 PM","Add ""owner""","line one\nline, two"\r\n');
+    expect(await rows('AuditLogs | project TimeGenerated, OperationName, ResultReason', false, { tables: undefined, logs: [sub] })).toEqual([
+      ['2021-04-19T12:13:19.4830000Z', 'Add "owner"', 'line one\nline, two'],
+    ]);
+    writeFileSync(join(sub, 'AuditLogs.csv'), 'TimeGenerated,OperationName\n2021-04-19T00:00:00Z,a\n2021-04-19T00:00:00Z,b,extra\n');
+    await expect(q('AuditLogs | count', { tables: undefined, logs: [sub] })).rejects.toThrow(/AuditLogs\.csv:3:1: 3 cells, the header has 2/);
+  });
+});
