@@ -37,12 +37,12 @@ const AGENTS = [
 ];
 const APPS = ['Office 365 Exchange Online', 'Microsoft Teams', 'Azure Portal', 'Office 365 SharePoint Online', 'Microsoft Authentication Broker'];
 
-async function generate(file: string, rows: number, seed = 42): Promise<void> {
+export async function generate(file: string, rows: number, seed = 42): Promise<void> {
   const r = rng(seed);
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
   const out = createWriteStream(file, { highWaterMark: 1 << 22 });
   const users = Array.from({ length: 5000 }, (_, i) => `user${i}@contoso.com`);
-  const policies = JSON.stringify(Array.from({ length: 3 }, (_, i) => ({ id: `policy-${i}`, displayName: `Require MFA ${i}`, enforcedGrantControls: ['Mfa'], result: 'success' })));
+  const policies = JSON.stringify([{ id: 'policy-0', displayName: 'Require MFA', result: 'success' }]);
   let buf = '';
   for (let i = 0; i < rows; i++) {
     const ci = Math.floor(r() * COUNTRIES.length);
@@ -55,7 +55,6 @@ async function generate(file: string, rows: number, seed = 42): Promise<void> {
       TenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
       SourceSystem: 'Azure AD',
       TimeGenerated: formatDatetime(t, true),
-      ResourceId: '/tenants/72f988bf-86f1-41af-91ab-2d7cd011db47/providers/Microsoft.aadiam',
       OperationName: 'Sign-in activity',
       Category: 'SignInLogs',
       ResultType: r() < 0.85 ? '0' : pick(['50126', '50053', '50074', '53003']),
@@ -65,11 +64,9 @@ async function generate(file: string, rows: number, seed = 42): Promise<void> {
       Location: COUNTRIES[ci],
       AppDisplayName: pick(APPS),
       AppId: '00000002-0000-0ff1-ce00-000000000000',
-      AuthenticationRequirement: 'multiFactorAuthentication',
       ClientAppUsed: 'Browser',
       ConditionalAccessPolicies: policies,
       ConditionalAccessStatus: 'success',
-      CorrelationId: `c0ffee00-0000-4000-8000-${String(i).padStart(12, '0')}`,
       DeviceDetail: { deviceId: '', operatingSystem: 'Windows10', browser: 'Chrome 120.0' },
       IPAddress: `${Math.floor(r() * 223) + 1}.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}`,
       IsInteractive: true,
@@ -86,7 +83,7 @@ async function generate(file: string, rows: number, seed = 42): Promise<void> {
     };
     buf += JSON.stringify(row) + '\n';
     if (buf.length > 1 << 22) {
-      if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
+      if (!out.write(buf)) await new Promise<void>((res) => out.once('drain', () => res()));
       buf = '';
     }
   }
@@ -137,10 +134,15 @@ async function benchOne(rows: number): Promise<void> {
     }
     const total0 = performance.now();
     t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const tables = await loadLogs([file], { schemas: builtinTables(), needed });
     const loadS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     sample();
-    console.log(`  load: ${loadS.toFixed(2)} s (${Math.round(rows / loadS).toLocaleString('en')} rows/s, ${(mb / loadS).toFixed(0)} MB/s), ${needed.size} columns kept`);
+    // CPU time next to wall time: on a shared machine the two differ a lot
+    console.log(
+      `  load: ${loadS.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (${Math.round(rows / loadS).toLocaleString('en')} rows/s, ${(mb / loadS).toFixed(0)} MB/s), ${needed.size} columns kept`,
+    );
     const tabs = Object.fromEntries(tables);
     for (const [name, q] of Object.entries(QUERIES)) {
       t0 = performance.now();
@@ -150,13 +152,16 @@ async function benchOne(rows: number): Promise<void> {
       console.log(`  ${name.padEnd(44)} ${s.toFixed(3)} s  ${Math.round(rows / s).toLocaleString('en').padStart(12)} rows/s  -> ${r.table.n} rows`);
     }
     const total = (performance.now() - total0) / 1000;
-    console.log(`  load + four queries: ${total.toFixed(2)} s; peak RSS ${(peak / 1e9).toFixed(2)} GB`);
+    const load = (await import('node:os')).loadavg()[0]!;
+    console.log(`  load + four queries: ${total.toFixed(2)} s; peak RSS ${(peak / 1e9).toFixed(2)} GB (machine load average ${load.toFixed(1)})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-for (const n of sizes.length ? sizes : [100_000, 1_000_000]) await benchOne(n);
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  for (const n of sizes.length ? sizes : [100_000, 1_000_000]) await benchOne(n);
+}
 clearInterval(timer);
 void DAY;

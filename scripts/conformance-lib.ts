@@ -69,7 +69,7 @@ export function cellEqual(v: Val, t: KType, exp: string, unordered: boolean): bo
     case 'decimal': {
       if (v === null) return false;
       const x = v as number;
-      const y = /^nan$/i.test(e) ? NaN : /^-?infinity$/i.test(e) ? (e.startsWith('-') ? -Infinity : Infinity) : Number(e.replace(/,/g, ''));
+      const y = /^nan$/i.test(e) ? NaN : /^-?(infinity|∞)$/i.test(e) ? (e.startsWith('-') ? -Infinity : Infinity) : Number(e.replace(/,/g, ''));
       if (Number.isNaN(x) && Number.isNaN(y)) return true;
       if (x === y) return true;
       if (!Number.isFinite(y)) return false;
@@ -101,6 +101,12 @@ export function cellEqual(v: Val, t: KType, exp: string, unordered: boolean): bo
       try {
         parsed = JSON.parse(e);
       } catch {
+        // some pages write dynamic values with single quotes: {'a': 1}
+        try {
+          return dynEqual(v, JSON.parse(e.replace(/'/g, '"')), unordered);
+        } catch {
+          /* compare as text below */
+        }
         const got = typeof v === 'string' ? v : JSON.stringify(toJsonValue(v, 'dynamic'));
         return got.replace(/\s+/g, '') === e.replace(/\s+/g, '');
       }

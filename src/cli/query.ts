@@ -1,6 +1,6 @@
 // `sessionguard query`: run KQL locally over recorded rows.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../diagnostics.js';
 import { runQuery } from '../engine/index.js';
 import { toCsv, toJson, toTextTable } from '../engine/output.js';
@@ -14,6 +14,7 @@ interface Opts {
   format: string;
   file?: string;
   watchlists?: string;
+  externaldata?: string;
 }
 
 export function registerQuery(program: Command): void {
@@ -27,10 +28,16 @@ export function registerQuery(program: Command): void {
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--file <file>', 'read the query from a file')
     .option('--watchlists <dir>', 'folder of watchlist CSV files named <alias>.csv')
+    .option('--externaldata <dir>', 'folder of local copies of externaldata URLs (named after the URL file name; never downloaded)')
     .action(
-      action(async (q: string | undefined, o: Opts) => {
+      action(async (query: string | undefined, o: Opts) => {
+        let q = query;
         if (!['table', 'json', 'csv'].includes(o.format)) throw new UserError(`--format: expected table, json or csv, got ${o.format}`);
-        if ((q === undefined) === (o.file === undefined)) throw new UserError('give the query text or --file, not both');
+        // `--logs a b 'SigninLogs | …'`: the variadic option also takes the query; give it back
+        if (q === undefined && o.file === undefined && o.logs && o.logs.length > 1 && !existsSync(o.logs[o.logs.length - 1]!)) q = o.logs.pop();
+        if (q === undefined && o.file === undefined) throw new UserError('give the query text or --file');
+        if (q !== undefined && o.file !== undefined) throw new UserError('give the query text or --file, not both');
+        if (o.file && !existsSync(o.file)) throw new UserError(`--file: no such file: ${o.file}`);
         const text = o.file ? readFileSync(o.file, 'utf8') : q!;
         let now: bigint | undefined;
         if (o.now) {
@@ -49,6 +56,7 @@ export function registerQuery(program: Command): void {
           logs: o.logs,
           file: o.file ?? '<query>',
           watchlists: o.watchlists,
+          externalData: o.externaldata,
           warn: (m) => console.error(`warning: ${m}`),
         });
         const out = o.format === 'json' ? toJson(r) + '\n' : o.format === 'csv' ? toCsv(r) : toTextTable(r);

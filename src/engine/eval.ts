@@ -20,6 +20,7 @@ export interface Runtime {
   now: bigint;
   table(name: string): Table;
   watchlist(alias: string): Table;
+  externalData?(urls: string[], cols: Col[], format: string, skipFirst: boolean): Table;
 }
 
 type VarVal = { k: 'scalar'; f: Fn; t: KType } | { k: 'table'; get: () => Table };
@@ -160,6 +161,17 @@ function compileF(e: Expr, cx: Ctx): Fn {
       const hf = xt === 'datetime' && hi.t === 'timespan' ? (i: number) => add(lf(i), hi.f(i)) : coerce(hi, xt);
       const neg = e.neg;
       const xf = x.f;
+      if (xt === lo.t && (xt === 'datetime' || xt === 'timespan' || xt === 'long' || xt === 'real' || xt === 'int') && (hi.t === xt || (xt === 'datetime' && hi.t === 'timespan'))) {
+        // same primitive type on both sides: plain comparisons (no generic compare)
+        return (i) => {
+          const v = xf(i) as number | bigint | null;
+          const a = lf(i) as number | bigint | null;
+          const b = hf(i) as number | bigint | null;
+          if (v === null || a === null || b === null) return null;
+          const r = v >= a && v <= b;
+          return neg ? !r : r;
+        };
+      }
       return (i) => {
         const v = xf(i);
         const a = lf(i);
@@ -246,6 +258,12 @@ function compileIn(e: Extract<Expr, { k: 'in' }>, cx: Ctx): Fn {
   };
   if (op === 'has_any' || op === 'has_all') {
     const all = op === 'has_all';
+    if (!e.sub && e.list.every((l) => l.k === 'lit')) {
+      // constant terms: one test per distinct value (columns repeat values a lot)
+      const needles = values().map((v) => norm(v, false));
+      const test = (h: string) => (all ? needles.every((n) => STRING_OPS.has!(h, n)) : needles.some((n) => STRING_OPS.has!(h, n)));
+      return memoByText(xf, xt, test);
+    }
     return (i) => {
       const h = toText(xf(i), xt);
       const vs = values();
@@ -270,6 +288,21 @@ function compileIn(e: Extract<Expr, { k: 'in' }>, cx: Ctx): Fn {
     const k = xt === 'dynamic' ? norm(v, ci) : norm(v, ci);
     const r = getSet().has(k);
     return neg ? !r : r;
+  };
+}
+
+/** A string predicate evaluated once per distinct text (bounded cache). */
+function memoByText(f: Fn, t: KType, test: (s: string) => boolean): Fn {
+  const memo = new Map<string, boolean>();
+  return (i) => {
+    const v = f(i);
+    const h = t === 'string' ? (v as string) : toText(v, t);
+    let r = memo.get(h);
+    if (r === undefined) {
+      r = test(h);
+      if (memo.size < 100_000) memo.set(h, r);
+    }
+    return r;
   };
 }
 
@@ -324,10 +357,10 @@ function compileBin(e: Extract<Expr, { k: 'bin' }>, cx: Ctx): Fn {
           return negate ? !r : r;
         };
       }
-      return (i) => {
-        const r = g(ls(i) as string, n);
+      return memoByText(ls, 'string', (h) => {
+        const r = g(h, n);
         return negate ? !r : r;
-      };
+      });
     }
     const rs = R.t === 'string' ? R.f : (i: number) => toText(R.f(i), R.t);
     return (i) => {
@@ -372,6 +405,21 @@ function compileCmp(op: string, L: Arg, R: Arg): Fn {
         return a != b; // eslint-disable-line eqeqeq
       };
     default: {
+      const prim = (t: KType) => t === 'datetime' || t === 'timespan' || t === 'long' || t === 'int' || t === 'real';
+      if (lt === rt && prim(lt)) {
+        // same primitive type: the JS operators agree with Kusto (NaN compares false)
+        const f = lf as (i: number) => number | bigint | null;
+        const g = rf as (i: number) => number | bigint | null;
+        const nn = (fn: (a: number | bigint, b: number | bigint) => boolean) => (i: number) => {
+          const a = f(i);
+          const b = g(i);
+          return a === null || b === null ? null : fn(a, b);
+        };
+        if (op === '<') return nn((a, b) => a < b);
+        if (op === '<=') return nn((a, b) => a <= b);
+        if (op === '>') return nn((a, b) => a > b);
+        return nn((a, b) => a >= b);
+      }
       const test = op === '<' ? (c: number) => c < 0 : op === '<=' ? (c: number) => c <= 0 : op === '>' ? (c: number) => c > 0 : (c: number) => c >= 0;
       return (i) => {
         const a = lf(i);
@@ -511,13 +559,48 @@ function compileCall(e: Extract<Expr, { k: 'call' }>, cx: Ctx): Fn {
         return sum;
       };
     }
+    case 'row_window_session': {
+      // sessions over the serialized rows: a new one when the restart condition holds, or the row is
+      // further than maxFromFirst from the session start or maxBetween from the previous row
+      const x = compile(e.args[0]!, cx);
+      const one: Ctx = { t: { cols: [], n: 1 }, env: cx.env };
+      const maxFirst = compile(e.args[1]!, one).f(0) as bigint;
+      const maxGap = compile(e.args[2]!, one).f(0) as bigint;
+      const restart = e.args[3] ? compile(e.args[3], cx).f : () => false;
+      let starts: Val[] | null = null;
+      const n = cx.t.n;
+      return (i) => {
+        if (!starts) {
+          starts = new Array<Val>(n);
+          let start: bigint | null = null;
+          let prev: bigint | null = null;
+          for (let r = 0; r < n; r++) {
+            const t = x.f(r) as bigint | null;
+            if (t === null) {
+              starts[r] = null;
+              continue;
+            }
+            if (start === null || prev === null || restart(r) === true || t - start > maxFirst || t - prev > maxGap) start = t;
+            prev = t;
+            starts[r] = start;
+          }
+        }
+        return starts[i] ?? null;
+      };
+    }
     case 'pack_all':
     case 'bag_pack_columns': {
       const named = e.args.filter((a): a is Extract<Expr, { k: 'col' }> => a.k === 'col').map((a) => a.name);
       const cols = e.fn === 'bag_pack_columns' && named.length ? cx.t.cols.filter((c) => named.includes(c.name)) : cx.t.cols;
+      // pack_all(true) leaves out null and empty values
+      const skipEmpty = e.fn === 'pack_all' && e.args[0] !== undefined && compile(e.args[0], cx).f(0) === true;
       return (i) => {
         const o: Record<string, Dyn> = {};
-        for (const c of cols) o[c.name] = toDyn(c.data[i] ?? null, c.type);
+        for (const c of cols) {
+          const v = c.data[i] ?? null;
+          if (skipEmpty && (v === null || v === '')) continue;
+          o[c.name] = toDyn(v, c.type);
+        }
         return o;
       };
     }
@@ -599,6 +682,9 @@ export function evalTab(q: Tab, env: Env, input: Table | null): Table {
       });
       return { cols, n };
     }
+    case 'externaldata':
+      if (!env.rt.externalData) return fail('externaldata: no folder of local copies configured');
+      return env.rt.externalData(q.urls, q.cols, q.format, q.skipFirst);
     case 'print': {
       const one: Table = { cols: [], n: 1 };
       const cols = q.cols.map((c, j) => {
@@ -687,6 +773,15 @@ function union(tables: (Table | null)[], o: UnionOpts): Table {
     if (ts.length === 1) outCols.push({ name, src: name, type: ts[0]! });
     else for (const t of ts) outCols.push({ name: `${name}_${TYPE_SUFFIX[t]}`, src: name, type: t });
   }
+  // a renamed column that meets an existing name gets a number (x_long1)
+  const taken = new Set(outCols.filter((c) => c.name === c.src).map((c) => c.name));
+  for (const c of outCols)
+    if (c.name !== c.src && taken.has(c.name)) {
+      let k = 1;
+      while (taken.has(c.name + k)) k++;
+      c.name = c.name + k;
+      taken.add(c.name);
+    }
   const cols: Column[] = outCols.map((c) => ({ name: c.name, type: c.type, data: [] }));
   let srcCol: Column | null = null;
   if (o.withsource) {
@@ -840,6 +935,10 @@ export function applyOp(op: Op, t: Table, env: Env): Table {
       return bagUnpack(op, t);
     case 'make-series':
       return makeSeries(op, t, env);
+    case 'pivot':
+      return pivot(op, t, env);
+    case 'top-nested':
+      return topNested(op, t, env);
   }
 }
 
@@ -946,25 +1045,14 @@ function summarize(op: Extract<Op, { k: 'summarize' }>, t: Table, env: Env): Tab
   const cx: Ctx = { t, env };
   const keys = op.by.map((b) => compile(b.e, cx));
   const runs = aggRuns(op.aggs, cx, op.by.map((b) => b.name));
-  const groups = new Map<unknown, number>();
   const groupRows: number[] = [];
   const states: unknown[][] = [];
-  const single = keys.length === 1 ? keys[0]!.f : null;
+  const grouper = makeGrouper(keys.map((k) => k.f));
   for (let i = 0; i < t.n; i++) {
-    let k: unknown;
-    if (keys.length === 0) k = '';
-    else if (single) {
-      const v = single(i);
-      k = typeof v === 'object' && v !== null ? keyOf(v) : v;
-    } else {
-      let s = '';
-      for (const kf of keys) s += keyOf(kf.f(i)) + '\u0001';
-      k = s;
-    }
-    let g = groups.get(k);
+    let g = grouper.get(i);
     if (g === undefined) {
       g = groupRows.length;
-      groups.set(k, g);
+      grouper.set(i, g);
       groupRows.push(i);
       states.push(runs.map((r) => r.impl.init()));
     }
@@ -1012,6 +1100,45 @@ function summarize(op: Extract<Op, { k: 'summarize' }>, t: Table, env: Env): Tab
     cols.push({ name: oc.name, type: oc.type, data: res.map((v) => (typeof v === 'bigint' && oc.type !== 'datetime' && oc.type !== 'timespan' ? Number(v) : v)) });
   });
   return { cols, n: ng };
+}
+
+/** Maps rows to group numbers by their key values: nested Maps on primitive values (no key strings). */
+function makeGrouper(fs: Fn[]): { get(i: number): number | undefined; set(i: number, g: number): void } {
+  const prim = (v: Val): unknown => (v !== null && typeof v === 'object' ? keyOf(v) : v);
+  if (fs.length === 0) {
+    let only: number | undefined;
+    return { get: () => only, set: (_i, g) => (only = g) };
+  }
+  const root = new Map<unknown, unknown>();
+  const last = fs.length - 1;
+  let cache: Map<unknown, unknown> | null = null;
+  let cacheRow = -1;
+  const leaf = (i: number, create: boolean): Map<unknown, unknown> | null => {
+    if (cacheRow === i) return cache;
+    let m = root;
+    for (let k = 0; k < last; k++) {
+      const v = prim(fs[k]!(i));
+      let next = m.get(v) as Map<unknown, unknown> | undefined;
+      if (!next) {
+        if (!create) return null;
+        next = new Map();
+        m.set(v, next);
+      }
+      m = next;
+    }
+    cacheRow = i;
+    cache = m;
+    return m;
+  };
+  return {
+    get(i) {
+      const m = leaf(i, true);
+      return m!.get(prim(fs[last]!(i))) as number | undefined;
+    },
+    set(i, g) {
+      leaf(i, true)!.set(prim(fs[last]!(i)), g);
+    },
+  };
 }
 
 // ---- join
@@ -1237,6 +1364,8 @@ function parseOp(op: Extract<Op, { k: 'parse' }>, t: Table, env: Env): Table {
       data[j]![i] = v;
     });
     if (ok) keep.push(i);
+    // a row that does not match, or whose typed capture does not convert, gets no values at all
+    else caps.forEach((c, j) => (data[j]![i] = nullOf(c.t)));
   }
   let out = t;
   caps.forEach((c, j) => {
@@ -1267,18 +1396,132 @@ function buildParseRegex(parts: Extract<Op, { k: 'parse' }>['pattern'], regex: b
 
 function bagUnpack(op: Extract<Op, { k: 'bag_unpack' }>, t: Table): Table {
   const c = col(t, op.col);
-  const rest = t.cols.filter((x) => x.name !== op.col);
+  const bagAt = (i: number, k: string): Dyn => {
+    const v = c?.data[i];
+    return v && typeof v === 'object' && !Array.isArray(v) ? ((v as Record<string, Dyn>)[k] ?? null) : null;
+  };
+  let rest = t.cols.filter((x) => x.name !== op.col);
+  if (op.schema) {
+    // an output schema fixes the columns and their types
+    const cols = op.out.map((oc) => {
+      const src = rest.find((x) => x.name === oc.name);
+      if (src) return src;
+      const key = op.prefix && oc.name.startsWith(op.prefix) ? oc.name.slice(op.prefix.length) : oc.name;
+      return { name: oc.name, type: oc.type, data: Array.from({ length: t.n }, (_, i) => convert(bagAt(i, key), 'dynamic', oc.type)) };
+    });
+    return { cols, n: t.n };
+  }
   const keys: string[] = [];
   if (c)
     for (const v of c.data)
       if (v && typeof v === 'object' && !Array.isArray(v)) for (const k of Object.keys(v)) if (!keys.includes(k)) keys.push(k);
-  const cols: Column[] = [...rest];
+  // the plugin's new columns come in name order (bag-unpack-plugin.md examples)
+  keys.sort();
+  const added: Column[] = [];
   for (const k of keys) {
     const name = op.prefix + k;
-    if (rest.some((x) => x.name === name)) fail(`bag_unpack: column ${name} already exists`);
-    cols.push({ name, type: 'dynamic', data: (c?.data ?? []).map((v) => (v && typeof v === 'object' && !Array.isArray(v) ? ((v as Record<string, Dyn>)[k] ?? null) : null)) });
+    if (rest.some((x) => x.name === name)) {
+      if (op.conflict === 'keep_source') continue;
+      if (op.conflict === 'replace_source') {
+        // the new values take the old column's place
+        rest = rest.map((x) => (x.name === name ? { name, type: 'dynamic' as KType, data: Array.from({ length: t.n }, (_, i) => bagAt(i, k)) } : x));
+        continue;
+      } else fail(`bag_unpack: the column ${name} already exists (columnsConflict='error')`);
+    }
+    added.push({ name, type: 'dynamic', data: Array.from({ length: t.n }, (_, i) => bagAt(i, k)) });
   }
-  return { cols, n: t.n };
+  return { cols: [...rest, ...added], n: t.n };
+}
+
+// ---- top-nested
+
+function topNested(op: Extract<Op, { k: 'top-nested' }>, t: Table, env: Env): Table {
+  const cx: Ctx = { t, env };
+  const one: Ctx = { t: { cols: [], n: 1 }, env };
+  const levels = op.levels.map((l) => {
+    const maker = AGGS[l.agg.fn];
+    if (!maker) return fail(`unsupported: ${l.agg.fn}() at ${l.agg.at}`);
+    return { n: l.n ? Number(compile(l.n, one).f(0) ?? 0) : Infinity, key: compile(l.key, cx), impl: maker(l.agg.args.map((e) => compile(e, cx)), l.agg.out[0]!.type), desc: l.desc };
+  });
+  const out: Val[][] = op.out.map(() => []);
+  const walk = (depth: number, rows: number[], prefix: Val[]) => {
+    const lv = levels[depth]!;
+    const groups = new Map<unknown, { key: Val; rows: number[] }>();
+    for (const i of rows) {
+      const v = lv.key.f(i);
+      const k = v !== null && typeof v === 'object' ? keyOf(v) : v;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { key: v, rows: [] }));
+      g.rows.push(i);
+    }
+    const scored = [...groups.values()].map((g) => {
+      let st = lv.impl.init();
+      for (const i of g.rows) st = lv.impl.add(st, i);
+      return { ...g, value: lv.impl.done(st) };
+    });
+    scored.sort((a, b) => {
+      if (a.value === null || b.value === null) return a.value === b.value ? 0 : a.value === null ? 1 : -1;
+      const c = compareVals(a.value, b.value);
+      return lv.desc ? -c : c;
+    });
+    for (const g of scored.slice(0, lv.n)) {
+      const p = [...prefix, g.key, typeof g.value === 'bigint' && op.out[depth * 2 + 1]!.type !== 'datetime' && op.out[depth * 2 + 1]!.type !== 'timespan' ? Number(g.value) : g.value];
+      if (depth + 1 < levels.length) walk(depth + 1, g.rows, p);
+      else p.forEach((v, j) => out[j]!.push(v));
+    }
+  };
+  if (t.n > 0) walk(0, Array.from({ length: t.n }, (_, i) => i), []);
+  return { n: out[0]?.length ?? 0, cols: op.out.map((c, j) => ({ name: c.name, type: c.type, data: out[j]! })) };
+}
+
+// ---- evaluate pivot
+
+function pivot(op: Extract<Op, { k: 'pivot' }>, t: Table, env: Env): Table {
+  const cx: Ctx = { t, env };
+  const pc = col(t, op.col);
+  if (!pc) return fail(`pivot: no column ${op.col}`);
+  const aggCols = new Set<string>();
+  const walk = (x: unknown): void => {
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (o.k === 'col' && typeof o.name === 'string') aggCols.add(o.name);
+    for (const v of Object.values(o)) walk(v);
+  };
+  if (op.agg) walk(op.agg.args);
+  // grouping columns: the ones named, else every column but the pivot and aggregated ones
+  const by = op.by ? op.by.map((n) => col(t, n)).filter((c): c is Column => !!c) : t.cols.filter((c) => c.name !== op.col && !aggCols.has(c.name));
+  const keyFns = by.map((c) => (i: number) => c.data[i] ?? null);
+  const maker = op.agg ? AGGS[op.agg.fn] : AGGS.count;
+  if (!maker) return fail(`unsupported: ${op.agg!.fn}() at ${op.agg!.at}`);
+  const args = op.agg ? op.agg.args.map((e) => compile(e, cx)) : [];
+  const aggType: KType = !op.agg || /^(count|dcount)/.test(op.agg.fn) ? 'long' : /^make_/.test(op.agg.fn) ? 'dynamic' : op.agg.fn.startsWith('avg') ? 'real' : (args[0]?.t ?? 'dynamic');
+  const impl = maker(args, aggType);
+  const names: string[] = [];
+  const nameIdx = new Map<string, number>();
+  const grouper = makeGrouper(keyFns);
+  const groupRows: number[] = [];
+  const states: Map<number, unknown>[] = [];
+  for (let i = 0; i < t.n; i++) {
+    let g = grouper.get(i);
+    if (g === undefined) {
+      g = groupRows.length;
+      grouper.set(i, g);
+      groupRows.push(i);
+      states.push(new Map());
+    }
+    const pv = toText(pc.data[i] ?? null, pc.type);
+    if (!nameIdx.has(pv)) {
+      nameIdx.set(pv, names.length);
+      names.push(pv);
+    }
+    const k = nameIdx.get(pv)!;
+    const m = states[g]!;
+    m.set(k, impl.add(m.has(k) ? m.get(k) : impl.init(), i));
+  }
+  const order = names.map((n, k) => ({ n, k })).sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : 0));
+  const cols: Column[] = by.map((c) => ({ name: c.name, type: c.type, data: groupRows.map((r) => c.data[r] ?? null) }));
+  for (const { n, k } of order) cols.push({ name: n, type: aggType, data: states.map((m) => impl.done(m.has(k) ? m.get(k) : impl.init())) });
+  return { cols, n: groupRows.length };
 }
 
 // ---- make-series

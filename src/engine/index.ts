@@ -1,11 +1,11 @@
 // The local KQL engine: translate once, load what the query needs, evaluate.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinTables, type SchemaEnv } from '../kql/kusto.js';
 import { UserError } from '../diagnostics.js';
 import { emptyTable, run, type Runtime, type Table } from './eval.js';
 import type { Col, Statement } from './ir.js';
-import { loadLogs, loadWatchlist } from './load.js';
+import { cell, loadLogs, loadWatchlist, parseCsv } from './load.js';
 import { translate } from './translate.js';
 import { TICKS_PER_MS, normType } from './values.js';
 
@@ -20,6 +20,8 @@ export interface QueryOptions {
   tables?: Record<string, Table>;
   /** Folder of watchlist CSV files named <alias>.csv. */
   watchlists?: string;
+  /** Folder of local copies of externaldata URLs, each named after the last segment of its URL path. */
+  externalData?: string;
   file?: string;
   env?: SchemaEnv;
   warn?: (msg: string) => void;
@@ -46,7 +48,7 @@ export function neededColumns(st: Statement): Set<string> | null {
     }
     const o = x as Record<string, unknown>;
     if (o.k === 'col' && typeof o.name === 'string') names.add(o.name);
-    if (o.k === 'star' || o.star === true || o.k === 'getschema' || o.k === 'bag_unpack' || o.k === 'mv-apply' || (o.k === 'distinct' && o.all) || o.k === 'join') all = true;
+    if (o.k === 'star' || o.star === true || o.k === 'getschema' || o.k === 'bag_unpack' || o.k === 'pivot' || (o.k === 'distinct' && o.all)) all = true;
     if (o.k === 'call' && (o.fn === 'pack_all' || o.fn === 'bag_pack_columns' || o.fn === 'column_ifexists')) all = true;
     if (o.k === 'lit') return;
     for (const v of Object.values(o)) walk(v);
@@ -54,13 +56,31 @@ export function neededColumns(st: Statement): Set<string> | null {
   walk(st.binds);
   walk(st.query);
   for (const c of st.out) names.add(c.name);
-  // join and union output depend on every column's presence by name
+  // join renames duplicate right columns (TimeGenerated1), union same-name columns of different
+  // types (LocationDetails_dynamic): read the source columns of such names too
+  for (const n of [...names]) {
+    names.add(n.replace(/\d+$/, ''));
+    names.add(n.replace(/_(bool|int|long|real|decimal|string|datetime|timespan|guid|dynamic)$/, ''));
+  }
   return all ? null : names;
+}
+
+/** Watchlist alias -> CSV header names, for the analyzer to type _GetWatchlist('alias'). */
+function watchlistHeaders(dir: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!existsSync(dir)) throw new UserError(`--watchlists: no such folder: ${dir}`);
+  for (const f of readdirSync(dir)) {
+    if (!f.toLowerCase().endsWith('.csv')) continue;
+    const first = readFileSync(join(dir, f), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+    out[f.slice(0, -4)] = first.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).filter(Boolean);
+  }
+  return out;
 }
 
 export async function runQuery(text: string, opts: QueryOptions = {}): Promise<QueryResult> {
   const schemas = opts.env?.tables ?? builtinTables();
-  const st = translate(text, { file: opts.file, env: opts.env });
+  const env: SchemaEnv | undefined = opts.watchlists ? { ...opts.env, watchlists: { ...opts.env?.watchlists, ...watchlistHeaders(opts.watchlists) } } : opts.env;
+  const st = translate(text, { file: opts.file, env, externalData: opts.externalData });
   const now = opts.now ?? nowTicks();
   let tables: Map<string, Table>;
   if (opts.tables) tables = new Map(Object.entries(opts.tables));
@@ -79,6 +99,34 @@ export async function runQuery(text: string, opts: QueryOptions = {}): Promise<Q
       const s = schemas[name];
       if (s) return emptyTable(s.map((c) => ({ name: c.name, type: normType(c.type) })));
       throw new UserError(`unknown table ${name}`);
+    },
+    externalData(urls, cols, format, skipFirst) {
+      const out: Table = { n: 0, cols: cols.map((c) => ({ name: c.name, type: c.type, data: [] })) };
+      for (const url of urls) {
+        let name: string;
+        try {
+          name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+        } catch {
+          name = url.split(/[\\/]/).pop() ?? url;
+        }
+        const f = join(opts.externalData!, name);
+        if (!name || !existsSync(f)) throw new UserError(`externaldata: no local copy of ${url} (expected ${f}); it is never downloaded`);
+        const text = readFileSync(f, 'utf8').replace(/^\uFEFF/, '');
+        let rows: unknown[][];
+        if (format === 'json' || format === 'multijson') {
+          rows = text.split(/\r?\n/).filter((l) => l.trim()).map((l) => {
+            const o = JSON.parse(l) as Record<string, unknown>;
+            return cols.map((c) => o[c.name]);
+          });
+        } else if (format === 'txt') rows = text.split(/\r?\n/).filter((l) => l !== '').map((l) => [l]);
+        else rows = parseCsv(format === 'tsv' ? text.replace(/\t/g, ',') : text, f).filter((r) => !(r.length === 1 && r[0] === ''));
+        if (skipFirst) rows = rows.slice(1);
+        for (const r of rows) {
+          cols.forEach((c, j) => out.cols[j]!.data.push(cell(r[j], normType(c.type))));
+          out.n++;
+        }
+      }
+      return out;
     },
     watchlist(alias) {
       const f = opts.watchlists ? join(opts.watchlists, `${alias}.csv`) : null;

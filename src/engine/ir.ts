@@ -36,6 +36,7 @@ export type Tab =
   | { k: 'ref'; name: string }
   | { k: 'watchlist'; alias: Expr }
   | { k: 'datatable'; cols: Col[]; rows: Expr[] }
+  | { k: 'externaldata'; cols: Col[]; urls: string[]; format: string; skipFirst: boolean }
   | { k: 'print'; cols: Col[]; exprs: Expr[] }
   | { k: 'range'; col: Col; from: Expr; to: Expr; step: Expr }
   | { k: 'scope'; binds: Bind[]; body: Tab }
@@ -79,8 +80,10 @@ export type Op =
   | { k: 'count'; name: string }
   | { k: 'serialize'; items: { name: string; e: Expr }[] }
   | { k: 'getschema' }
-  | { k: 'bag_unpack'; col: string; prefix: string; out: Col[] }
+  | { k: 'bag_unpack'; col: string; prefix: string; conflict: string; out: Col[]; schema: boolean }
   | { k: 'make-series'; aggs: { name: string; agg: Agg; dflt: Expr }[]; on: Expr; onName: string; from?: Expr; to?: Expr; step: Expr; by: { name: string; e: Expr }[] }
+  | { k: 'pivot'; col: string; agg: Agg | null; by: string[] | null }
+  | { k: 'top-nested'; levels: { n: Expr | null; key: Expr; agg: Agg; desc: boolean }[]; out: Col[] }
   | { k: 'as'; name: string }
   | { k: 'invoke'; body: Tab };
 

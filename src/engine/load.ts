@@ -1,7 +1,6 @@
 // Loads recorded rows (NDJSON, JSON array, portal CSV) into typed columns, one streaming pass per file.
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { UserError } from '../diagnostics.js';
 import type { Table } from './eval.js';
 import { convert, normType, parseDatetime, type Dyn, type KType, type Val } from './values.js';
@@ -18,8 +17,11 @@ export interface LoadOptions {
 
 interface Builder {
   name: string;
-  cols: Map<string, { type: KType; data: Val[]; known: boolean }>;
+  cols: Map<string, { type: KType; data: Val[]; known: boolean; conv: (raw: unknown) => Val }>;
   n: number;
+  /** Needed columns not in the schema, typed when first seen. */
+  pending: string[];
+  list: { name: string; data: Val[]; conv: (raw: unknown) => Val }[] | null;
 }
 
 const EXT = new Set(['.ndjson', '.jsonl', '.json', '.csv']);
@@ -49,6 +51,53 @@ function jsType(v: unknown): KType {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'string') return 'string';
   return 'dynamic';
+}
+
+const TPMS = 10_000n;
+
+/** Fast path for the ISO form Log Analytics writes (2024-01-01T00:00:00.1234567Z); else the general parser. */
+export function fastDatetime(s: string): bigint | null {
+  const n = s.length;
+  if (n >= 20 && s.charCodeAt(4) === 45 && s.charCodeAt(10) === 84 && s.charCodeAt(n - 1) === 90) {
+    const ms = Date.UTC(+s.slice(0, 4), +s.slice(5, 7) - 1, +s.slice(8, 10), +s.slice(11, 13), +s.slice(14, 16), +s.slice(17, 19));
+    if (!Number.isNaN(ms) && +s.slice(0, 4) >= 100) {
+      if (n === 20) return BigInt(ms) * TPMS;
+      if (s.charCodeAt(19) === 46 && n <= 28) {
+        const f = s.slice(20, n - 1);
+        if (/^\d+$/.test(f)) return BigInt(ms) * TPMS + BigInt((f + '000000').slice(0, 7));
+      }
+    }
+  }
+  return parseDatetime(s);
+}
+
+/** A converter from raw JSON/CSV cells to values of type t. */
+export function converter(t: KType): (raw: unknown) => Val {
+  switch (t) {
+    case 'string':
+      return interned((v) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)));
+    case 'datetime':
+      return (v) => (typeof v === 'string' && v !== '' ? fastDatetime(v) : null);
+    case 'dynamic': {
+      // equal property bags and arrays share one object (values are never mutated): far fewer
+      // live objects for the collector to trace on big loads
+      let pool: Map<string, Dyn> | null = new Map();
+      let misses = 0;
+      return (v) => {
+        const d = cell(v, t) as Dyn;
+        if (pool === null || d === null || typeof d !== 'object') return d;
+        const key = JSON.stringify(d);
+        if (key.length > 2000) return d;
+        const hit = pool.get(key);
+        if (hit !== undefined) return hit;
+        if (++misses === 20_000 && pool.size > 10_000) pool = null;
+        else if (pool.size < 100_000) pool.set(key, d);
+        return d;
+      };
+    }
+    default:
+      return (v) => cell(v, t);
+  }
 }
 
 /** A raw JSON/CSV cell as a value of column type t. */
@@ -86,6 +135,25 @@ export function cell(raw: unknown, t: KType): Val {
   }
 }
 
+/** Shares equal strings of a column (most columns repeat a few values): less memory, less GC. */
+function interned(conv: (raw: unknown) => Val): (raw: unknown) => Val {
+  let pool: Map<string, string> | null = new Map<string, string>();
+  let seen = 0;
+  return (raw) => {
+    const v = conv(raw);
+    if (pool === null || typeof v !== 'string' || v.length > 200) return v;
+    const hit = pool.get(v);
+    if (hit !== undefined) return hit;
+    // a column of mostly distinct values (IDs, addresses) gains nothing: stop pooling it
+    if (++seen === 20_000 && pool.size > 10_000) {
+      pool = null;
+      return v;
+    }
+    if (pool.size < 200_000) pool.set(v, v);
+    return v;
+  };
+}
+
 export class Loader {
   private tables = new Map<string, Builder>();
   private reported = new Set<string>();
@@ -94,8 +162,10 @@ export class Loader {
   private builder(name: string): Builder {
     let b = this.tables.get(name);
     if (!b) {
-      b = { name, cols: new Map(), n: 0 };
-      for (const c of this.opts.schemas[name] ?? []) if (!this.opts.needed || this.opts.needed.has(c.name)) b.cols.set(c.name, { type: normType(c.type), data: [], known: true });
+      b = { name, cols: new Map(), n: 0, pending: [], list: null };
+      const schema = this.opts.schemas[name] ?? [];
+      for (const c of schema) if (!this.opts.needed || this.opts.needed.has(c.name)) b.cols.set(c.name, { type: normType(c.type), data: [], known: true, conv: converter(normType(c.type)) });
+      if (this.opts.needed) for (const k of this.opts.needed) if (!schema.some((c) => c.name === k)) b.pending.push(k);
       this.tables.set(name, b);
     }
     return b;
@@ -105,25 +175,39 @@ export class Loader {
     const win = this.opts.window;
     if (win) {
       const tg = row.TimeGenerated;
-      const t = typeof tg === 'string' ? parseDatetime(tg) : null;
+      const t = typeof tg === 'string' ? fastDatetime(tg) : null;
       if (t === null || t < win.from || t > win.to) return;
     }
-    for (const [k, v] of Object.entries(row)) {
-      let c = b.cols.get(k);
-      if (!c) {
-        if (this.opts.needed && !this.opts.needed.has(k)) continue;
-        if ((this.opts.schemas[b.name] ?? []).some((x) => x.name === k)) continue;
+    if (!this.opts.needed) {
+      // every column is kept: look for columns outside the schema
+      for (const k in row) {
+        if (b.cols.has(k)) continue;
         if (!this.reported.has(b.name + '.' + k)) {
           this.reported.add(b.name + '.' + k);
-          this.opts.warn?.(`${where}: column ${k} is not in the ${b.name} schema; kept as ${jsType(v)}`);
+          this.opts.warn?.(`${where}: column ${k} is not in the ${b.name} schema; kept as ${jsType(row[k])}`);
         }
-        c = { type: jsType(v), data: new Array<Val>(b.n).fill(null), known: false };
-        b.cols.set(k, c);
+        const type = jsType(row[k]);
+        b.cols.set(k, { type, data: new Array<Val>(b.n).fill(type === 'string' ? '' : null), known: false, conv: converter(type) });
+        b.list = null;
       }
-      c.data[b.n] = cell(v, c.type);
+    } else if (b.pending.length) {
+      // needed columns outside the schema take their type from their first value
+      for (const k of b.pending.slice()) {
+        const v = row[k];
+        if (v === undefined || v === null) continue;
+        const type = jsType(v);
+        this.opts.warn?.(`${where}: column ${k} is not in the ${b.name} schema; kept as ${type}`);
+        b.cols.set(k, { type, data: new Array<Val>(b.n).fill(type === 'string' ? '' : null), known: false, conv: converter(type) });
+        b.pending.splice(b.pending.indexOf(k), 1);
+        b.list = null;
+      }
+    }
+    const list = (b.list ??= [...b.cols.entries()].map(([name, c]) => ({ name, data: c.data, conv: c.conv })));
+    for (let j = 0; j < list.length; j++) {
+      const c = list[j]!;
+      c.data.push(c.conv(row[c.name]));
     }
     b.n++;
-    for (const c of b.cols.values()) if (c.data.length < b.n) c.data[b.n - 1] = c.type === 'string' ? '' : null;
   }
 
   private target(file: string, row: Record<string, unknown>, where: string): Builder {
@@ -139,7 +223,7 @@ export class Loader {
 
   async loadFile(file: string): Promise<void> {
     const ext = extname(file).toLowerCase();
-    if (ext === '.csv') return this.loadCsv(file);
+    if (ext === '.csv') return await this.loadCsv(file);
     if (ext === '.json') {
       const text = readFileSync(file, 'utf8');
       const trimmed = text.trimStart();
@@ -157,40 +241,107 @@ export class Loader {
         return;
       }
     }
-    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-    let line = 0;
     let tgt: Builder | null = null;
     const byFile = tableForFile(file, this.opts.schemas);
     if (byFile) tgt = this.builder(byFile);
-    for await (const l of rl) {
+    let line = 0;
+    // fast path: a table known from the file name, with a fixed set of needed columns
+    const fast = tgt && this.opts.needed ? tgt : null;
+    const fastNames = fast ? [...new Set([...fast.cols.keys(), ...fast.pending, 'TimeGenerated'])] : [];
+    // columns in key order (null for TimeGenerated when it is only read for the time window, and for
+    // needed names outside the schema: a line that has one takes the slow path, which adds the column)
+    let fastCols = fast ? fastNames.map((n) => fast.cols.get(n) ?? null) : null;
+    let pendingIdx = fast ? fast.pending.map((n) => fastNames.indexOf(n)) : [];
+    const tgIdx = fastNames.indexOf('TimeGenerated');
+    const win = this.opts.window;
+    const vals: unknown[] = new Array(fastNames.length);
+    const onLine = (chunk: string, start: number, end: number) => {
       line++;
-      if (!l.trim()) continue;
+      if (end > start && chunk.charCodeAt(end - 1) === 13) end--;
+      if (end <= start) return;
+      // JSON.parse makes fresh strings, so the slice does not keep the chunk alive
+      const text = chunk.slice(start, end);
       let row: Record<string, unknown>;
       try {
-        row = JSON.parse(l) as Record<string, unknown>;
+        row = JSON.parse(text) as Record<string, unknown>;
       } catch (e) {
-        rl.close();
+        if (!text.trim()) return;
         throw new UserError(`${file}:${line}:1: not a JSON object: ${(e as Error).message}`);
       }
       if (!row || typeof row !== 'object' || Array.isArray(row)) throw new UserError(`${file}:${line}:1: not a JSON object`);
+      if (fastCols && pendingIdx.every((k) => row[fastNames[k]!] === undefined)) {
+        for (let k = 0; k < fastNames.length; k++) vals[k] = row[fastNames[k]!];
+        if (win) {
+          const tg = vals[tgIdx];
+          const t = typeof tg === 'string' ? fastDatetime(tg) : null;
+          if (t === null || t < win.from || t > win.to) return;
+        }
+        for (let k = 0; k < fastCols.length; k++) {
+          const c = fastCols[k]!;
+          if (c) c.data.push(c.conv(vals[k]));
+        }
+        fast!.n++;
+        return;
+      }
       this.add(tgt ?? this.target(file, row, `${file}:${line}`), row, `${file}:${line}`);
+      if (fast) {
+        fastCols = fastNames.map((n) => fast.cols.get(n) ?? null);
+        pendingIdx = fast.pending.map((n) => fastNames.indexOf(n));
+      }
+    };
+    // 4 MB byte chunks, decoded up to their last newline (a newline byte never sits inside a
+    // multi-byte character) and split by hand: cheaper than readline
+    let rest: Buffer | null = null;
+    const stream = createReadStream(file, { highWaterMark: 1 << 22 });
+    try {
+      for await (const chunk of stream) {
+        const buf: Buffer = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+        const last = buf.lastIndexOf(10);
+        if (last < 0) {
+          rest = Buffer.from(buf);
+          continue;
+        }
+        const text = buf.toString('utf8', 0, last + 1);
+        let start = 0;
+        for (;;) {
+          const nl = text.indexOf('\n', start);
+          if (nl < 0) break;
+          onLine(text, start, nl);
+          start = nl + 1;
+        }
+        rest = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
+      }
+      if (rest) {
+        const text = rest.toString('utf8');
+        onLine(text, 0, text.length);
+      }
+    } finally {
+      stream.destroy();
     }
   }
 
-  private loadCsv(file: string): void {
-    const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-    const rows = parseCsv(text, file);
-    const header = rows.shift();
-    if (!header) return;
-    // portal exports name columns like "TimeGenerated [UTC]"
-    const names = header.map((h) => h.replace(/\s*\[UTC\]$/, ''));
-    rows.forEach((r, i) => {
+  private async loadCsv(file: string): Promise<void> {
+    let names: string[] | null = null;
+    const onRow = (r: string[], line: number) => {
+      if (!names) {
+        // portal exports name columns like "TimeGenerated [UTC]"
+        names = r.map((h, k) => (k === 0 ? h.replace(/^\uFEFF/, '') : h).replace(/\s*\[UTC\]$/, ''));
+        return;
+      }
       if (r.length === 1 && r[0] === '') return;
-      if (r.length !== names.length) throw new UserError(`${file}:${i + 2}:1: ${r.length} cells, the header has ${names.length}`);
+      if (r.length !== names.length) throw new UserError(`${file}:${line}:1: ${r.length} cells, the header has ${names.length}`);
       const obj: Record<string, unknown> = {};
-      names.forEach((n, j) => (obj[n] = r[j]));
-      this.add(this.target(file, obj, `${file}:${i + 2}`), obj, `${file}:${i + 2}`);
-    });
+      names.forEach((n, k) => (obj[n] = r[k]));
+      this.add(this.target(file, obj, `${file}:${line}`), obj, `${file}:${line}`);
+    };
+    const csv = new CsvReader(file, onRow);
+    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 22 });
+    try {
+      for await (const chunk of stream) csv.feed(chunk as string);
+      csv.end();
+    } finally {
+      stream.destroy();
+    }
   }
 
   /** Every known table (empty when no rows were recorded). */
@@ -201,6 +352,67 @@ export class Loader {
       out.set(name, { n: b.n, cols: [...b.cols.entries()].map(([cname, c]) => ({ name: cname, type: c.type, data: c.data })) });
     }
     return out;
+  }
+}
+
+/** RFC 4180 CSV fed in chunks (quoted cells may hold commas, quotes and line breaks). */
+export class CsvReader {
+  private row: string[] = [];
+  private cell = '';
+  private quoted = false;
+  private afterQuote = false;
+  private line = 1;
+  private rowLine = 1;
+  private pendingCR = false;
+  constructor(
+    private file: string,
+    private onRow: (r: string[], line: number) => void,
+  ) {}
+  feed(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (this.pendingCR) {
+        this.pendingCR = false;
+        if (ch === '\n') continue;
+      }
+      if (this.quoted) {
+        if (ch === '"') {
+          this.quoted = false;
+          this.afterQuote = true;
+        } else {
+          if (ch === '\n') this.line++;
+          this.cell += ch;
+        }
+        continue;
+      }
+      if (ch === '"') {
+        // "" inside a quoted cell is a quote
+        if (this.afterQuote) this.cell += '"';
+        this.quoted = true;
+        this.afterQuote = false;
+        continue;
+      }
+      this.afterQuote = false;
+      if (ch === ',') {
+        this.row.push(this.cell);
+        this.cell = '';
+      } else if (ch === '\n' || ch === '\r') {
+        this.row.push(this.cell);
+        this.onRow(this.row, this.rowLine);
+        this.row = [];
+        this.cell = '';
+        this.line++;
+        this.rowLine = this.line;
+        if (ch === '\r') this.pendingCR = true;
+      } else this.cell += ch;
+    }
+  }
+  end(): void {
+    if (this.quoted) throw new UserError(`${this.file}:${this.rowLine}:1: unterminated quoted cell`);
+    if (this.cell !== '' || this.row.length) {
+      this.row.push(this.cell);
+      this.onRow(this.row, this.rowLine);
+    }
   }
 }
 

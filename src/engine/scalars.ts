@@ -1,6 +1,8 @@
 // Scalar built-in functions over compiled argument closures. Each implementation is chosen once per
 // call site; the returned closure runs per row.
 import { createHash } from 'node:crypto';
+import { kustoHash } from './xxhash.js';
+import { UserError } from '../diagnostics.js';
 import {
   TICKS_PER_DAY,
   TICKS_PER_MS,
@@ -32,7 +34,8 @@ export interface FnCtx {
 }
 export type Impl = (a: Arg[], ctx: FnCtx) => Fn;
 
-export class EvalError extends Error {}
+/** A problem met while evaluating (an invalid regular expression, …): reported like any user error. */
+export class EvalError extends UserError {}
 
 const isNull = (v: Val) => v === null || v === undefined;
 
@@ -773,7 +776,14 @@ export const SCALARS: Record<string, Impl> = {
         if (v === null || s === null || f === null || s === 0n) return null;
         return floorDiv(v - f, s) * s + f;
       };
-    return b;
+    void b;
+    return (i) => {
+      const v = x(i) as number | null;
+      const s = sz(i) as number | null;
+      const f = at(i) as number | null;
+      if (v === null || s === null || f === null || s <= 0) return null;
+      return Math.floor((v - f) / s) * s + f;
+    };
   },
   startofday: (a) => dtShift(a, 'day', (t) => startOfDay(t)),
   endofday: (a) => dtShift(a, 'day', (t) => startOfDay(t) + TICKS_PER_DAY - 1n),
@@ -806,6 +816,14 @@ export const SCALARS: Record<string, Impl> = {
           return x.mo + 1;
         case 'day':
           return x.day;
+        case 'week_of_year': {
+          // ISO 8601 week number
+          const d = new Date(Date.UTC(x.y, x.mo, x.day));
+          const dow = d.getUTCDay() || 7;
+          d.setUTCDate(d.getUTCDate() + 4 - dow);
+          const y0 = new Date(Date.UTC(d.getUTCFullYear(), 0, 1));
+          return Math.ceil(((d.getTime() - y0.getTime()) / 86400000 + 1) / 7);
+        }
         case 'dayofyear':
           return Number((startOfDay(t) - fromUtc(x.y, 0)) / TICKS_PER_DAY) + 1;
         case 'hour':
@@ -949,7 +967,18 @@ export const SCALARS: Record<string, Impl> = {
     const k = str(a[1]!);
     return (i) => {
       const x = d(i);
-      return !!x && typeof x === 'object' && !Array.isArray(x) && k(i) in x;
+      const key = k(i);
+      if (key.startsWith('$')) {
+        // a JSONPath: $.a.b or $['a']
+        let v: Dyn = x;
+        for (const st of key.slice(1).match(/\.[^.[\]]+|\[[^\]]*\]/g) ?? []) {
+          const name = st.startsWith('.') ? st.slice(1) : st.slice(1, -1).replace(/^['"]|['"]$/g, '');
+          if (!v || typeof v !== 'object' || Array.isArray(v) || !(name in v)) return false;
+          v = (v as Record<string, Dyn>)[name]!;
+        }
+        return true;
+      }
+      return !!x && typeof x === 'object' && !Array.isArray(x) && key in x;
     };
   },
   set_has_element: (a) => {
@@ -965,11 +994,20 @@ export const SCALARS: Record<string, Impl> = {
   array_index_of: (a) => {
     const d = dyn(a[0]!);
     const e = dyn(a[1]!);
+    const st = a[2] ? num(a[2]) : () => 0;
+    const ln = a[3] ? num(a[3]) : () => -1;
+    const oc = a[4] ? num(a[4]) : () => 1;
     return (i) => {
       const x = arr(d(i));
       if (!x) return null;
       const v = e(i);
-      return x.findIndex((y) => dynEq(y, v));
+      let from = st(i) ?? 0;
+      if (from < 0) from = Math.max(0, x.length + from);
+      const len = ln(i) ?? -1;
+      const lim = len < 0 ? x.length : Math.min(x.length, from + len);
+      let occ = oc(i) ?? 1;
+      for (let k = from; k < lim; k++) if (dynEq(x[k]!, v) && --occ === 0) return k;
+      return -1;
     };
   },
   array_slice: (a) => {
@@ -1139,6 +1177,18 @@ export const SCALARS: Record<string, Impl> = {
       return g.join(':');
     };
   },
+  hash: (a) => {
+    const s = str(a[0]!);
+    const mod = a[1] ? num(a[1]) : null;
+    return (i) => {
+      const h = kustoHash(s(i));
+      if (!mod) return Number(h); // beyond 2^53 the JS number is approximate (documented limitation)
+      const m = mod(i);
+      if (!m) return null;
+      const r = h % BigInt(m);
+      return Number(r < 0n ? r + BigInt(m) : r);
+    };
+  },
   hash_sha256: (a) => hashImpl(a, 'sha256'),
   hash_sha1: (a) => hashImpl(a, 'sha1'),
   hash_md5: (a) => hashImpl(a, 'md5'),
@@ -1148,7 +1198,14 @@ export const SCALARS: Record<string, Impl> = {
   },
   base64_decode_tostring: (a) => {
     const s = str(a[0]!);
-    return (i) => Buffer.from(s(i), 'base64').toString('utf8');
+    const dec = new TextDecoder('utf-8', { fatal: true });
+    return (i) => {
+      try {
+        return dec.decode(Buffer.from(s(i), 'base64'));
+      } catch {
+        return ''; // not valid UTF-8
+      }
+    };
   },
   url_decode: (a) => {
     const s = str(a[0]!);
@@ -1164,11 +1221,238 @@ export const SCALARS: Record<string, Impl> = {
     const s = str(a[0]!);
     return (i) => encodeURIComponent(s(i));
   },
+  sin: u((x) => Math.sin(x as number)),
+  cos: u((x) => Math.cos(x as number)),
+  tan: u((x) => Math.tan(x as number)),
+  cot: u((x) => 1 / Math.tan(x as number)),
+  asin: u((x) => Math.asin(x as number)),
+  acos: u((x) => Math.acos(x as number)),
+  atan: u((x) => Math.atan(x as number)),
+  atan2: (a) => {
+    const y = num(a[0]!);
+    const x = num(a[1]!);
+    return (i) => {
+      const p = y(i);
+      const q = x(i);
+      return p === null || q === null ? null : Math.atan2(p, q);
+    };
+  },
+  degrees: u((x) => ((x as number) * 180) / Math.PI),
+  radians: u((x) => ((x as number) * Math.PI) / 180),
+  week_of_year: (a) => {
+    const d = ticks(a[0]!);
+    return (i) => {
+      const t = d(i);
+      if (t === null) return null;
+      const x = dtParts(t);
+      const dt = new Date(Date.UTC(x.y, x.mo, x.day));
+      const dow = dt.getUTCDay() || 7;
+      dt.setUTCDate(dt.getUTCDate() + 4 - dow);
+      const y0 = Date.UTC(dt.getUTCFullYear(), 0, 1);
+      return Math.ceil(((dt.getTime() - y0) / 86400000 + 1) / 7);
+    };
+  },
+  strcmp: (a) => {
+    const x = str(a[0]!);
+    const y = str(a[1]!);
+    return (i) => {
+      const p = x(i);
+      const q = y(i);
+      return p < q ? -1 : p > q ? 1 : 0;
+    };
+  },
+  repeat: (a) => {
+    const v = dyn(a[0]!);
+    const n = num(a[1]!);
+    return (i) => {
+      const k = n(i);
+      if (k === null || k < 0) return null;
+      return Array(Math.min(k, 1_000_000)).fill(v(i));
+    };
+  },
+  set_equals: (a) => {
+    const x = dyn(a[0]!);
+    const y = dyn(a[1]!);
+    return (i) => {
+      const p = arr(x(i));
+      const q = arr(y(i));
+      if (!p || !q) return null;
+      const s1 = new Set(p.map((v) => JSON.stringify(v)));
+      const s2 = new Set(q.map((v) => JSON.stringify(v)));
+      return s1.size === s2.size && [...s1].every((k) => s2.has(k));
+    };
+  },
+  regex_quote: (a) => {
+    const s = str(a[0]!);
+    return (i) => s(i).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  },
+  bag_remove_keys: (a) => {
+    const d = dyn(a[0]!);
+    const k = dyn(a[1]!);
+    return (i) => {
+      const x = d(i);
+      const keys = arr(k(i)) ?? [];
+      if (!x || typeof x !== 'object' || Array.isArray(x)) return null;
+      const o: Record<string, Dyn> = { ...x };
+      for (const key of keys) if (typeof key === 'string') delete o[key];
+      return o;
+    };
+  },
+  array_sort_asc: (a) => arraySort(a, 1),
+  array_sort_desc: (a) => arraySort(a, -1),
+  range: (a) => {
+    const f0 = a[0]!;
+    const isTicks = f0.t === 'datetime' || f0.t === 'timespan';
+    const start = a[0]!.f;
+    const stop = a[1]!.f;
+    const step = a[2] ? a[2].f : () => (isTicks ? null : 1);
+    return (i) => {
+      const x = start(i);
+      const y = stop(i);
+      const z = step(i);
+      if (x === null || y === null || z === null) return null;
+      const out: Dyn[] = [];
+      if (isTicks) {
+        const st = z as bigint;
+        if (st === 0n) return null;
+        for (let v = x as bigint; st > 0n ? v <= (y as bigint) : v >= (y as bigint); v += st) {
+          out.push(toDyn(v, f0.t));
+          if (out.length >= 1_048_576) break;
+        }
+        return out;
+      }
+      const st = Number(z);
+      if (st === 0) return null;
+      for (let k = 0; ; k++) {
+        const v = Number(x) + k * st;
+        if (st > 0 ? v > Number(y) : v < Number(y)) break;
+        out.push(v);
+        if (out.length >= 1_048_576) break;
+      }
+      return out;
+    };
+  },
+  bag_zip: (a) => {
+    const k = dyn(a[0]!);
+    const v = dyn(a[1]!);
+    return (i) => {
+      const ks = arr(k(i));
+      const vs = arr(v(i)) ?? [];
+      if (!ks) return null;
+      const o: Record<string, Dyn> = {};
+      ks.forEach((key, j) => {
+        if (typeof key === 'string') o[key] = j < vs.length ? vs[j]! : null;
+      });
+      return o;
+    };
+  },
+  unicode_codepoints_from_string: (a) => {
+    const s = str(a[0]!);
+    return (i) => [...s(i)].map((ch) => ch.codePointAt(0)!);
+  },
+  unicode_codepoints_to_string: (a) => {
+    // any mix of code points and arrays of them
+    const ds = a.map(dyn);
+    return (i) => {
+      const cps: number[] = [];
+      for (const d of ds) {
+        const x = d(i);
+        for (const n of Array.isArray(x) ? x : [x]) if (typeof n === 'number') cps.push(n);
+      }
+      try {
+        return String.fromCodePoint(...cps);
+      } catch {
+        return '';
+      }
+    };
+  },
+  has_ipv4: (a) => ipTextImpl(a, false),
+  has_any_ipv4: (a) => ipTextImpl(a, false),
+  has_ipv4_prefix: (a) => ipTextImpl(a, true),
+  has_any_ipv4_prefix: (a) => ipTextImpl(a, true),
+  array_shift_left: (a) => shiftImpl(a, -1),
+  array_shift_right: (a) => shiftImpl(a, 1),
+  array_rotate_left: (a) => rotateImpl(a, -1),
+  array_rotate_right: (a) => rotateImpl(a, 1),
   isascii: (a) => {
     const s = str(a[0]!);
     return (i) => /^[\x00-\x7f]*$/.test(s(i));
   },
 };
+
+function arraySort(a: Arg[], sign: number): Fn {
+  if (a.length > 1 && a.slice(1).some((x) => x.t === 'dynamic')) throw new EvalError('array_sort with several arrays is not supported');
+  const d = dyn(a[0]!);
+  const nullsLastArg = a[1] ? a[1].f : () => true;
+  return (i) => {
+    const x = arr(d(i));
+    if (!x) return null;
+    const nullsLast = nullsLastArg(i) !== false;
+    const vals = x.filter((v) => v !== null);
+    const nulls = x.length - vals.length;
+    vals.sort((p, q) => sign * compareVals(p as Val, q as Val));
+    const ns = Array<Dyn>(nulls).fill(null);
+    return nullsLast ? [...vals, ...ns] : [...ns, ...vals];
+  };
+}
+
+/** IPv4 addresses written in a text: maximal runs of digits and dots, not touching a letter. */
+function ipv4sIn(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/[0-9.]+/g)) {
+    const before = text[m.index! - 1] ?? '';
+    const after = text[m.index! + m[0].length] ?? '';
+    if (/[A-Za-z_]/.test(before) || /[A-Za-z_]/.test(after)) continue;
+    if (parseIPv4(m[0]) !== null) out.push(m[0]);
+  }
+  return out;
+}
+
+/** has_ipv4 / has_any_ipv4 and their _prefix forms (a prefix ends with a dot). */
+function ipTextImpl(a: Arg[], prefix: boolean): Fn {
+  const text = str(a[0]!);
+  const rest = a.slice(1).map(dyn);
+  return (i) => {
+    const wanted: string[] = [];
+    for (const r of rest) {
+      const v = r(i);
+      for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string') wanted.push(x);
+    }
+    const found = ipv4sIn(text(i));
+    return wanted.some((w) => (prefix ? (w.endsWith('.') ? found.some((ip) => ip.startsWith(w)) : found.includes(w)) : parseIPv4(w) !== null && found.includes(w)));
+  };
+}
+
+function shiftImpl(a: Arg[], dir: number): Fn {
+  const d = dyn(a[0]!);
+  const n = num(a[1]!);
+  const fill = a[2] ? dyn(a[2]) : () => null;
+  return (i) => {
+    const x = arr(d(i));
+    const k = n(i);
+    if (!x || k === null) return null;
+    const len = x.length;
+    const by = Math.trunc(k) * dir; // > 0 moves elements right
+    return Array.from({ length: len }, (_, j) => {
+      const src = j - by;
+      return src >= 0 && src < len ? x[src]! : fill(i);
+    });
+  };
+}
+
+function rotateImpl(a: Arg[], dir: number): Fn {
+  const d = dyn(a[0]!);
+  const n = num(a[1]!);
+  return (i) => {
+    const x = arr(d(i));
+    const k = n(i);
+    if (!x || k === null) return null;
+    const len = x.length;
+    if (!len) return [];
+    const by = (((Math.trunc(k) * dir) % len) + len) % len;
+    return Array.from({ length: len }, (_, j) => x[(j - by + len) % len]!);
+  };
+}
 
 function nullOfT(t: KType): Val {
   return t === 'string' ? '' : null;

@@ -5,7 +5,7 @@ import { UserError } from '../diagnostics.js';
 import { SCALARS } from './scalars.js';
 import { AGGS } from './aggregates.js';
 import type { Agg, Bind, Col, Expr, Op, ParsePart, SortKey, Statement, Tab, UnionOpts } from './ir.js';
-import { normType, parseDatetime, parseGuid, parseTimespan, type Dyn, type KType, type Val } from './values.js';
+import { formatDatetime, formatTimespan, normType, parseDatetime, parseGuid, parseTimespan, type Dyn, type KType, type Val } from './values.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type N = any;
@@ -13,10 +13,28 @@ type N = any;
 export interface TranslateOptions {
   file?: string;
   env?: SchemaEnv;
+  /** Folder of local copies of externaldata URLs; without it externaldata is unsupported. */
+  externalData?: string;
 }
 
+/** Deprecated spellings the analyzer still knows, mapped to the current function. */
+const ALIASES: Record<string, string> = {
+  parsejson: 'parse_json',
+  extract_json: 'extractjson',
+  extractall: 'extract_all',
+  columnifexists: 'column_ifexists',
+  notempty: 'isnotempty',
+  notnull: 'isnotnull',
+  arraylength: 'array_length',
+  datepart: 'datetime_part',
+  weekofyear: 'week_of_year',
+  base64_encodestring: 'base64_encode_tostring',
+  base64_decodestring: 'base64_decode_tostring',
+  parseurl: 'parse_url',
+};
+
 /** Scalar functions the evaluator implements (scalars.ts, eval.ts); the translator rejects the others. */
-export const SCALAR_FNS = new Set<string>([...Object.keys(SCALARS), 'column_ifexists', 'ingestion_time', 'row_number', 'prev', 'next', 'row_cumsum', 'pack_all', 'bag_pack_columns']);
+export const SCALAR_FNS = new Set<string>([...Object.keys(SCALARS), 'column_ifexists', 'ingestion_time', 'row_number', 'prev', 'next', 'row_cumsum', 'row_window_session', 'pack_all', 'bag_pack_columns']);
 export const AGG_FNS = new Set<string>([...Object.keys(AGGS), 'arg_max', 'arg_min', 'percentiles']);
 
 export class Translator {
@@ -163,6 +181,8 @@ export class Translator {
         return this.callTab(n, n);
       case 'DataTableExpression':
         return this.datatable(n);
+      case 'ExternalDataExpression':
+        return this.externalData(n);
       case 'MaterializeExpression':
         return { k: 'materialize', id: ++this.materializeIds, q: this.tab(n.Expression) };
       case 'UnionOperator':
@@ -241,6 +261,27 @@ export class Translator {
     });
     const rows = this.seps(n.Values).map((v: N) => this.expr(v));
     return { k: 'datatable', cols, rows };
+  }
+
+  private externalData(n: N): Tab {
+    // never fetched: read from a local copy of each URL, when a folder of copies is configured
+    if (!this.opts.externalData) return this.unsupported('externaldata (pass --externaldata DIR with local copies)', n);
+    const cols: Col[] = this.list(n.Schema.Columns).map((c: N) => {
+      const d = c.Element ?? c;
+      return { name: d.Name.SimpleName, type: normType(d.Type.ToString().trim()) };
+    });
+    const urls = this.seps(n.URIs).map((u: N) => String(u.ConstantValue ?? ''));
+    let format = 'csv';
+    let skipFirst = false;
+    for (const p of n.WithClause ? this.seps(n.WithClause.Properties) : []) {
+      const name = String(p.Name?.SimpleName ?? '').toLowerCase();
+      const v = p.Expression?.ConstantValue ?? p.Expression?.SimpleName ?? p.Expression?.ToString().trim();
+      if (name === 'format') format = String(v).toLowerCase();
+      else if (name === 'ignorefirstrecord') skipFirst = String(v).toLowerCase() === 'true';
+      else return this.unsupported(`externaldata property ${name}`, p);
+    }
+    if (!['csv', 'txt', 'tsv', 'json', 'multijson'].includes(format)) return this.unsupported(`externaldata format ${format}`, n);
+    return { k: 'externaldata', cols, urls, format, skipFirst };
   }
 
   private sourceOp(n: N): Tab {
@@ -404,9 +445,31 @@ export class Translator {
           const args = this.seps(call.ArgumentList?.Expressions);
           const col = args[0];
           if (!col || this.kind(col) !== 'NameReference') this.unsupported('bag_unpack of an expression', call);
-          const prefix = args[1] && typeof args[1].ConstantValue === 'string' ? args[1].ConstantValue : '';
-          if (args.length > 2) this.unsupported('bag_unpack with a column conflict or ignored-properties argument', call);
-          return { k: 'bag_unpack', col: col.SimpleName, prefix, out: this.cols(pipeNode) };
+          let prefix = '';
+          let conflict = 'error';
+          args.slice(1).forEach((a: N, i: number) => {
+            const named = this.kind(a) === 'SimpleNamedExpression';
+            const name = named ? String(a.Name.SimpleName).toLowerCase() : i === 0 ? 'outputcolumnprefix' : 'columnsconflict';
+            const v = named ? a.Expression.ConstantValue : a.ConstantValue;
+            if (typeof v !== 'string') this.unsupported(`bag_unpack argument ${name}`, a);
+            if (name === 'outputcolumnprefix') prefix = v;
+            else if (name === 'columnsconflict' && ['error', 'replace_source', 'keep_source'].includes(v)) conflict = v;
+            else this.unsupported(`bag_unpack ${name}`, a);
+          });
+          return { k: 'bag_unpack', col: col.SimpleName, prefix, conflict, out: this.cols(pipeNode), schema: !!o.Schema };
+        }
+        if (fname === 'pivot') {
+          const args = this.seps(call.ArgumentList?.Expressions);
+          const col = args[0];
+          if (!col || this.kind(col) !== 'NameReference') return this.unsupported('pivot of an expression', call);
+          let agg: Agg | null = null;
+          let rest = args.slice(1);
+          if (rest[0] && this.kind(rest[0]) === 'FunctionCallExpression') {
+            agg = this.aggOf(rest[0], [{ name: 'value', type: this.type(rest[0]) }], new Set());
+            rest = rest.slice(1);
+          }
+          if (rest.some((a: N) => this.kind(a) !== 'NameReference')) return this.unsupported('pivot grouping by expressions', call);
+          return { k: 'pivot', col: col.SimpleName, agg, by: rest.length ? rest.map((a: N) => a.SimpleName as string) : null };
         }
         return this.unsupported(`evaluate ${fname}`, o);
       }
@@ -427,6 +490,23 @@ export class Translator {
       }
       case 'MakeSeriesOperator':
         return this.makeSeries(o, pipeNode);
+      case 'TopNestedOperator': {
+        const out = this.cols(pipeNode);
+        const levels = this.seps(o.Clauses).map((c: N, i: number) => {
+          if (c.WithOthersClause) this.unsupported('top-nested with others', c);
+          let by = c.ByExpression;
+          let desc = true;
+          if (this.kind(by) === 'OrderedExpression') {
+            desc = !/\basc\b/i.test(by.Ordering ? by.Ordering.ToString() : '');
+            by = by.Expression;
+          }
+          const agg = this.aggOf(by, [out[2 * i + 1] ?? { name: 'aggregated', type: this.type(this.unname(by)) }], new Set());
+          if (agg.fn === 'arg_max' || agg.fn === 'arg_min' || agg.fn === 'percentiles') this.unsupported(`top-nested by ${agg.fn}()`, by);
+          return { n: c.Expression ? this.expr(c.Expression) : null, key: this.expr(this.unname(c.OfExpression)), agg, desc };
+        });
+        if (out.length !== levels.length * 2) return this.unsupported('top-nested output', o);
+        return { k: 'top-nested', levels, out };
+      }
       case 'RenderOperator':
         return { k: 'as', name: '' };
       default:
@@ -564,7 +644,7 @@ export class Translator {
     const known = ['inner', 'innerunique', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'rightsemi', 'leftanti', 'rightanti'];
     if (!known.includes(kind)) this.unsupported(`join kind=${kind}`, o);
     const right = this.tab(o.Expression);
-    const cond = o.ConditionClause;
+    const cond = o.ConditionClause ?? o.LookupClause;
     if (!cond || this.kind(cond) !== 'JoinOnClause') return this.unsupported('join where', o);
     const leftCols = new Set(this.cols(inputNode).map((c) => c.name));
     void leftCols;
@@ -744,7 +824,7 @@ export class Translator {
         const e = this.expr(n);
         if (e.k !== 'lit') return this.unsupported('non-literal inside dynamic()', n);
         if (e.v === null) return null;
-        if (typeof e.v === 'bigint') return e.t === 'datetime' ? new Date(Number(e.v / 10000n)).toISOString().replace('.000Z', 'Z') : Number(e.v);
+        if (typeof e.v === 'bigint') return e.t === 'datetime' ? formatDatetime(e.v, true) : formatTimespan(e.v);
         return e.v as Dyn;
       }
     }
@@ -752,10 +832,13 @@ export class Translator {
 
   private call(n: N, t: KType): Expr {
     const sym = n.ReferencedSymbol;
-    const fn: string = sym?.Name ?? n.Name?.SimpleName ?? '?';
+    const name0: string = sym?.Name ?? n.Name?.SimpleName ?? '?';
+    const fn: string = this.builtinFns.has(sym) ? (ALIASES[name0] ?? name0) : name0;
     const argNodes = this.seps(n.ArgumentList?.Expressions);
     if (this.builtinFns.has(sym)) {
       if (!SCALAR_FNS.has(fn)) return this.unsupported(`${fn}()`, n);
+      if ((fn === 'array_sort_asc' || fn === 'array_sort_desc') && argNodes.slice(1).some((a: N) => this.type(a) === 'dynamic')) return this.unsupported(`${fn}() of several arrays`, n);
+      if (fn === 'hash' && argNodes[0] && this.type(argNodes[0]) !== 'string') return this.unsupported('hash() of a non-string value', n);
       if (fn === 'column_ifexists') {
         const name = String(argNodes[0]?.ConstantValue ?? '');
         return { k: 'call', fn, args: [{ k: 'lit', t: 'string', v: name }, this.expr(argNodes[1])], t, at: this.at(n) };

@@ -72,8 +72,14 @@ export function parseDatetime(s: string): bigint | null {
     }
     return ticks;
   }
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(t);
-  if (us) return BigInt(Date.UTC(Number(us[3]), Number(us[1]) - 1, Number(us[2]), Number(us[4] ?? 0), Number(us[5] ?? 0), Number(us[6] ?? 0))) * TICKS_PER_MS;
+  // US form, as the portal's CSV export writes it: 4/19/2021, 12:13:19.483 PM
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*([AaPp][Mm])?)?$/.exec(t);
+  if (us) {
+    let h = Number(us[4] ?? 0);
+    if (us[8]) h = (h % 12) + (/^p/i.test(us[8]) ? 12 : 0);
+    const ms = Date.UTC(Number(us[3]), Number(us[1]) - 1, Number(us[2]), h, Number(us[5] ?? 0), Number(us[6] ?? 0));
+    return BigInt(ms) * TICKS_PER_MS + BigInt(((us[7] ?? '') + '0000000').slice(0, 7));
+  }
   if (!/[a-zA-Z]{3}/.test(t)) return null;
   const ms = Date.parse(/(GMT|UTC|Z|[+-]\d{2}:?\d{2})$/.test(t) ? t : t + ' GMT');
   return Number.isNaN(ms) ? null : BigInt(ms) * TICKS_PER_MS;
@@ -206,7 +212,8 @@ export function toText(v: Val, t: KType): string {
     case 'real':
       return formatReal(v as number);
     case 'datetime':
-      return formatDatetime(v as bigint);
+      // tostring() writes all 7 fractional digits (reverse-function.md shows them)
+      return formatDatetime(v as bigint, true);
     case 'timespan':
       return formatTimespan(v as bigint);
     case 'guid':
