@@ -26,16 +26,24 @@ interface Builder {
 
 const EXT = new Set(['.ndjson', '.jsonl', '.json', '.csv']);
 
+/** Files in a log folder that are not rows (written by `sessionguard synth`). */
+const NOT_ROWS = new Set(['labels.json', 'lookalikes.json', 'manifest.json']);
+
 /** Files under the given paths (directories one level deep and their subfolders). */
 export function listFiles(paths: string[]): string[] {
   const out: string[] = [];
-  const walk = (p: string) => {
+  const walk = (p: string, explicit: boolean) => {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) throw new UserError(`${p}: no such file or directory`);
-    if (st.isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
-    else if (EXT.has(extname(p).toLowerCase())) out.push(p);
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort()) {
+        // A recorded tenant folder may hold its ground truth and watchlists beside the tables.
+        if (e.startsWith('.') || e === 'watchlists' || NOT_ROWS.has(e)) continue;
+        walk(join(p, e), false);
+      }
+    } else if (explicit || EXT.has(extname(p).toLowerCase())) out.push(p);
   };
-  for (const p of paths) walk(p);
+  for (const p of paths) walk(p, true);
   return out;
 }
 
