@@ -11,25 +11,33 @@ function timeline(r: SimulateReport, i: number): string {
   const a = r.attacks[i]!;
   const start = Date.parse(a.start);
   const points: { at: number; label: string; color: string }[] = [{ at: start, label: 'first malicious event', color: '#c0392b' }];
-  const alerts = r.result.alerts.filter((x) => x.createdAt.getTime() >= start && x.entities.some((e) => e.type === 'Account' && (r.directory.get(e.identifiers.AadUserId ?? '') ?? e.identifiers.FullName ?? '').toLowerCase() === a.account.toLowerCase()));
-  for (const al of alerts.slice(0, 6)) points.push({ at: al.createdAt.getTime(), label: `alert ${al.ruleId}`, color: '#e67e22' });
+  const ingested = r.firstIngested.get(a.id);
+  if (ingested) points.push({ at: ingested, label: 'first row ingested', color: '#8e44ad' });
+  const acct = a.account.toLowerCase();
+  const runs = new Set<string>();
+  for (const inc of r.result.incidents) {
+    if (inc.createdAt.getTime() < start || !incidentAccounts(inc, r.directory).some((x) => x.upn.toLowerCase() === acct)) continue;
+    if (!runs.has(inc.ruleId)) points.push({ at: inc.createdAt.getTime(), label: `incident #${inc.id} (${inc.ruleId} run)`, color: '#d35400' });
+    runs.add(inc.ruleId);
+  }
   if (a.respondedAt) points.push({ at: Date.parse(a.respondedAt), label: 'sessions revoked', color: '#27ae60' });
   const end = a.worstCaseRevokedBy ? Date.parse(a.worstCaseRevokedBy) : Math.max(...points.map((p) => p.at)) + 15 * 60_000;
   const span = Math.max(end - start, 60_000);
   const W = 860;
   const x = (at: number) => 20 + ((at - start) / span) * (W - 40);
+  points.sort((x, y) => x.at - y.at);
   const rows = points.map((p, k) => {
     const px = x(p.at).toFixed(1);
-    const y = 40 + (k % 4) * 14;
+    const y = 44 + (k % 6) * 12;
     return `<line x1="${px}" y1="30" x2="${px}" y2="${y - 4}" stroke="${p.color}"/><circle cx="${px}" cy="30" r="4" fill="${p.color}"/><text x="${px}" y="${y + 6}" font-size="10" fill="${p.color}">${esc(p.label)}</text>`;
   });
   const exposure = a.respondedAt
     ? `<rect x="${x(Date.parse(a.respondedAt)).toFixed(1)}" y="22" width="${(x(Date.parse(a.caeRevokedBy!)) - x(Date.parse(a.respondedAt))).toFixed(1)}" height="16" fill="#f1c40f" opacity="0.35"><title>CAE services: revoked within 15 minutes</title></rect>` +
       `<rect x="${x(Date.parse(a.caeRevokedBy!)).toFixed(1)}" y="26" width="${(x(Date.parse(a.worstCaseRevokedBy!)) - x(Date.parse(a.caeRevokedBy!))).toFixed(1)}" height="8" fill="#95a5a6" opacity="0.35"><title>services without CAE: access token may live up to 90 minutes</title></rect>`
     : '';
-  return `<svg class="timeline" role="img" aria-label="timeline of ${esc(a.id)}" width="${W}" height="100" viewBox="0 0 ${W} 100" xmlns="http://www.w3.org/2000/svg">
+  return `<svg class="timeline" role="img" aria-label="timeline of ${esc(a.id)}" width="${W}" height="124" viewBox="0 0 ${W} 124" xmlns="http://www.w3.org/2000/svg">
 <line x1="20" y1="30" x2="${W - 20}" y2="30" stroke="#555"/>${exposure}${rows.join('')}
-<text x="20" y="96" font-size="10" fill="#555">${esc(t(a.start))}</text><text x="${W - 20}" y="96" font-size="10" fill="#555" text-anchor="end">${esc(t(new Date(end).toISOString()))}</text></svg>`;
+<text x="20" y="120" font-size="10" fill="#555">${esc(t(a.start))}</text><text x="${W - 20}" y="120" font-size="10" fill="#555" text-anchor="end">${esc(t(new Date(end).toISOString()))}</text></svg>`;
 }
 
 export function renderReport(r: SimulateReport): string {

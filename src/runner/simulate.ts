@@ -37,6 +37,31 @@ export interface SimulateReport {
   rows: Record<string, number>;
   loadSeconds: number;
   replaySeconds: number;
+  /** Attack id -> when the first attacker row on the account became visible (ms), if found. */
+  firstIngested: Map<string, number | null>;
+}
+
+/** When the first sign-in or audit row of `upn` at or after `start` was ingested. */
+function firstIngestion(session: LogSession, upn: string, start: number): number | null {
+  const who = upn.toLowerCase();
+  let best: number | null = null;
+  for (const name of ['SigninLogs', 'AADNonInteractiveUserSignInLogs']) {
+    const t = session.table(name);
+    if (!t) continue;
+    const u = t.cols.find((c) => c.name === 'UserPrincipalName')?.data;
+    const tg = t.cols.find((c) => c.name === 'TimeGenerated')?.data;
+    const ing = t.cols.find((c) => c.name === '_TimeReceived')?.data;
+    const created = t.cols.find((c) => c.name === 'CreatedDateTime')?.data;
+    if (!u || !tg || !ing) continue;
+    for (let i = 0; i < t.n; i++) {
+      if (typeof u[i] !== 'string' || (u[i] as string).toLowerCase() !== who) continue;
+      const when = Number(((created?.[i] ?? tg[i]) as bigint) / TICKS_PER_MS);
+      if (when < start) continue;
+      const v = Number((ing[i] as bigint) / TICKS_PER_MS);
+      if (best === null || v < best) best = v;
+    }
+  }
+  return best;
 }
 
 export function readLabels(file: string): AttackLabel[] {
@@ -102,13 +127,14 @@ export async function simulate(input: SimulateInput): Promise<SimulateReport> {
   const replaySeconds = (performance.now() - t1) / 1000;
   const labels = input.labels ? readLabels(input.labels) : [];
   const attacks = attackOutcomes(labels, result, directory);
+  const firstIngested = new Map(labels.map((l) => [l.id, firstIngestion(session, l.account, Date.parse(l.start))]));
   const attacked = new Set(labels.map((l) => l.account.toLowerCase()));
   const benignIncidents = result.incidents.filter((inc) => !incidentAccounts(inc, directory).some((a) => attacked.has(a.upn.toLowerCase()))).map((i) => i.id);
   const rows: Record<string, number> = {};
   for (const name of Object.keys(input.project.env.tables ?? {})) rows[name] = session.table(name)?.n ?? 0;
   for (const name of ['SigninLogs', 'AADNonInteractiveUserSignInLogs', 'AuditLogs', 'OfficeActivity', 'AADUserRiskEvents', 'MicrosoftGraphActivityLogs', 'CloudAppEvents'])
     rows[name] = session.table(name)?.n ?? 0;
-  return { workspace: input.output.workspace.name, start, end, result, directory, attacks, labels, benignIncidents, rows, loadSeconds, replaySeconds };
+  return { workspace: input.output.workspace.name, start, end, result, directory, attacks, labels, benignIncidents, rows, loadSeconds, replaySeconds, firstIngested };
 }
 
 /** The JSON the issue pins: incidents, responses, attacks. */
