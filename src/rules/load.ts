@@ -43,7 +43,13 @@ export function findRuleFiles(paths: string[]): { files: string[]; missing: stri
 
 export function loadRules(paths: string[], cwd = process.cwd()): LoadResult {
   const { files, missing } = findRuleFiles(paths);
-  const diagnostics: Diagnostic[] = missing.map((m) => ({ file: m, line: 1, col: 1, severity: 'error', message: 'no such file or folder' }));
+  const diagnostics: Diagnostic[] = missing.map((m) => ({
+    file: relative(cwd, m) || m,
+    line: 1,
+    col: 1,
+    severity: 'error',
+    message: /(^|[\\/])rules$/.test(m) ? 'no such folder: put rules here (npx sessionguard init scaffolds a repository) or name rule files or folders' : 'no such file or folder',
+  }));
   const rules: Rule[] = [];
   for (const f of files) {
     const shown = relative(cwd, f) || f;
