@@ -1,6 +1,7 @@
 // `sessionguard query`: run KQL locally over recorded rows.
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
+import { loadWatchlists } from '../rules/watchlists.js';
 import { UserError } from '../diagnostics.js';
 import { runQuery } from '../engine/index.js';
 import { toCsv, toJson, toTextTable } from '../engine/output.js';
@@ -50,12 +51,19 @@ export function registerQuery(program: Command): void {
           timespan = parseTimespan(o.timespan);
           if (timespan === null || timespan <= 0n) throw new UserError(`--timespan: not a duration: ${o.timespan}`);
         }
+        let watchlists;
+        if (o.watchlists) {
+          if (!existsSync(o.watchlists)) throw new UserError(`--watchlists: no such folder: ${o.watchlists}`);
+          const wl = loadWatchlists([o.watchlists]);
+          if (wl.diagnostics.some((d) => d.severity === 'error')) throw new UserError('invalid watchlist', wl.diagnostics);
+          watchlists = wl.watchlists;
+        }
         const r = await runQuery(text, {
           now,
           timespan,
           logs: o.logs,
           file: o.file ?? '<query>',
-          watchlists: o.watchlists,
+          watchlists,
           externalData: o.externaldata,
           warn: (m) => console.error(`warning: ${m}`),
         });

@@ -1,11 +1,12 @@
 // The local KQL engine: translate once, load what the query needs, evaluate.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinTables, type SchemaEnv } from '../kql/kusto.js';
 import { UserError } from '../diagnostics.js';
 import { emptyTable, run, type Runtime, type Table } from './eval.js';
 import type { Col, Statement } from './ir.js';
-import { cell, loadLogs, loadWatchlist, parseCsv } from './load.js';
+import { cell, loadLogs, parseCsv } from './load.js';
+import { watchlistTable, type WatchlistRows } from './watchlist.js';
 import { translate } from './translate.js';
 import { TICKS_PER_MS, normType } from './values.js';
 
@@ -18,8 +19,8 @@ export interface QueryOptions {
   logs?: string[];
   /** Tables given directly (tests); take precedence over logs. */
   tables?: Record<string, Table>;
-  /** Folder of watchlist CSV files named <alias>.csv. */
-  watchlists?: string;
+  /** Watchlists for _GetWatchlist (read by the rules stage from <alias>.csv files). */
+  watchlists?: WatchlistRows[];
   /** Folder of local copies of externaldata URLs, each named after the last segment of its URL path. */
   externalData?: string;
   file?: string;
@@ -65,21 +66,10 @@ export function neededColumns(st: Statement): Set<string> | null {
   return all ? null : names;
 }
 
-/** Watchlist alias -> CSV header names, for the analyzer to type _GetWatchlist('alias'). */
-function watchlistHeaders(dir: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  if (!existsSync(dir)) throw new UserError(`--watchlists: no such folder: ${dir}`);
-  for (const f of readdirSync(dir)) {
-    if (!f.toLowerCase().endsWith('.csv')) continue;
-    const first = readFileSync(join(dir, f), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
-    out[f.slice(0, -4)] = first.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).filter(Boolean);
-  }
-  return out;
-}
-
 export async function runQuery(text: string, opts: QueryOptions = {}): Promise<QueryResult> {
   const schemas = opts.env?.tables ?? builtinTables();
-  const env: SchemaEnv | undefined = opts.watchlists ? { ...opts.env, watchlists: { ...opts.env?.watchlists, ...watchlistHeaders(opts.watchlists) } } : opts.env;
+  const lists = new Map((opts.watchlists ?? []).map((w) => [w.alias, w]));
+  const env: SchemaEnv | undefined = lists.size ? { ...opts.env, watchlists: { ...opts.env?.watchlists, ...Object.fromEntries([...lists].map(([a, w]) => [a, w.columns])) } } : opts.env;
   const st = translate(text, { file: opts.file, env, externalData: opts.externalData });
   const now = opts.now ?? nowTicks();
   let tables: Map<string, Table>;
@@ -129,9 +119,9 @@ export async function runQuery(text: string, opts: QueryOptions = {}): Promise<Q
       return out;
     },
     watchlist(alias) {
-      const f = opts.watchlists ? join(opts.watchlists, `${alias}.csv`) : null;
-      if (!f || !existsSync(f)) throw new UserError(`unknown table: no watchlist file for '${alias}'${opts.watchlists ? ` in ${opts.watchlists}` : ' (pass --watchlists DIR)'}`);
-      return loadWatchlist(f, alias);
+      const w = lists.get(alias);
+      if (!w) throw new UserError(`unknown table: no watchlist file for '${alias}'${lists.size ? ` (known: ${[...lists.keys()].join(', ')})` : ' (pass --watchlists DIR)'}`);
+      return watchlistTable(w);
     },
   };
   const table = run(st, rt);

@@ -484,21 +484,3 @@ export async function loadLogs(paths: string[], opts: LoadOptions): Promise<Map<
   return loader.result();
 }
 
-/** A watchlist CSV as the table _GetWatchlist returns. */
-export function loadWatchlist(file: string, alias: string): Table {
-  const rows = parseCsv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), file);
-  const header = rows.shift() ?? [];
-  const body = rows.filter((r) => !(r.length === 1 && r[0] === ''));
-  const cols = header.map((h, j) => ({ name: h, type: 'string' as KType, data: body.map((r) => r[j] ?? '') as Val[] }));
-  const searchKey = cols.find((c) => c.name === 'SearchKey') ?? { name: 'SearchKey', type: 'string' as KType, data: body.map((r) => r[0] ?? '') as Val[] };
-  void alias;
-  return {
-    n: body.length,
-    cols: [
-      { name: '_DTItemId', type: 'string', data: body.map((_, i) => String(i + 1)) },
-      { name: 'LastUpdatedTimeUTC', type: 'datetime', data: body.map(() => null) },
-      searchKey,
-      ...cols.filter((c) => c.name !== 'SearchKey'),
-    ],
-  };
-}

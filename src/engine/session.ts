@@ -8,6 +8,7 @@ import { neededColumns } from './index.js';
 import type { Statement } from './ir.js';
 import { cell, loadLogs } from './load.js';
 import { translate } from './translate.js';
+import { watchlistTable, type WatchlistRows } from './watchlist.js';
 import { normType, TICKS_PER_MS, type Val } from './values.js';
 
 /** What one run sees: TimeGenerated in [from, now] and ingestion time <= ingestedUntil; or, when
@@ -33,13 +34,7 @@ interface Indexed {
   maxLag: bigint;
 }
 
-/** A watchlist's content (the rules stage reads the CSV files). */
-export interface WatchlistRows {
-  alias: string;
-  searchKey: string;
-  columns: string[];
-  rows: Record<string, string>[];
-}
+export type { WatchlistRows } from './watchlist.js';
 
 export interface SessionOptions {
   env?: SchemaEnv;
@@ -244,14 +239,4 @@ export class LogSession {
   }
 }
 
-/** A watchlist as _GetWatchlist returns it: system columns, SearchKey, then its own columns. */
-function watchlistTable(w: WatchlistRows): Table {
-  const rows = w.rows;
-  const cols: Column[] = [
-    { name: '_DTItemId', type: 'string', data: rows.map((_, i) => String(i + 1)) },
-    { name: 'LastUpdatedTimeUTC', type: 'datetime', data: rows.map(() => null) },
-    { name: 'SearchKey', type: 'string', data: rows.map((r) => r[w.searchKey] ?? '') },
-    ...w.columns.filter((n) => !['SearchKey', '_DTItemId', 'LastUpdatedTimeUTC'].includes(n)).map((n) => ({ name: n, type: 'string' as const, data: rows.map((r) => r[n] ?? '') })),
-  ];
-  return { cols, n: rows.length };
-}
+export { watchlistTable } from './watchlist.js';

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rows } from './helpers.js';
 import { q } from './helpers.js';
 import { parseDatetime } from '../../src/engine/values.js';
+import { loadWatchlists } from '../../src/rules/watchlists.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,11 +79,12 @@ describe('_GetWatchlist', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(wl);
     writeFileSync(join(wl, 'vip.csv'), 'SearchKey,Reason\nceo@x.com,executive\ncfo@x.com,finance\n');
-    expect(await rows("_GetWatchlist('vip') | project SearchKey, Reason", true, { watchlists: wl })).toEqual([
+    const { watchlists } = loadWatchlists([wl]);
+    expect(await rows("_GetWatchlist('vip') | project SearchKey, Reason", true, { watchlists })).toEqual([
       ['ceo@x.com', 'executive'],
       ['cfo@x.com', 'finance'],
     ]);
-    await expect(q("_GetWatchlist('nope') | count", { watchlists: wl })).rejects.toThrow(/no watchlist file for 'nope'/);
+    await expect(q("_GetWatchlist('nope') | count", { watchlists })).rejects.toThrow(/no watchlist file for 'nope'/);
   });
 });
 
