@@ -50,6 +50,7 @@ export interface Prepared {
 }
 
 const MIN_TICKS = BigInt(Number.MIN_SAFE_INTEGER);
+const PREPARED = new Map<string, Prepared>();
 
 /** Reorders a table by TimeGenerated (stable) and indexes it: a time window is then a contiguous range. */
 function index(input: Table, delayMs = 0): Indexed {
@@ -135,10 +136,17 @@ export class LogSession {
     return new LogSession(idx, env.tables ?? builtinTables(), wl, env);
   }
 
+  /** Translates once per query text and schema: rule tests prepare the same rule for every case. */
   prepare(kql: string, file?: string): Prepared {
-    const statement = translate(kql, { env: this.env, file });
-    const needed = neededColumns(statement);
-    return { statement, needed };
+    const key = `${file ?? ''}\u0000${JSON.stringify(this.env.watchlists ?? {})}\u0000${this.env.tables ? JSON.stringify(this.env.tables) : ''}\u0000${kql}`;
+    let p = PREPARED.get(key);
+    if (!p) {
+      const statement = translate(kql, { env: this.env, file });
+      p = { statement, needed: neededColumns(statement) };
+      if (PREPARED.size >= 500) PREPARED.clear();
+      PREPARED.set(key, p);
+    }
+    return p;
   }
 
   /** Adds rows to a table (replay writes raised alerts into SecurityAlert, as Sentinel does). */
