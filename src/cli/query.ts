@@ -21,7 +21,7 @@ interface Opts {
 export function registerQuery(program: Command): void {
   program
     .command('query')
-    .description('Run a KQL query locally over recorded rows (Log Analytics semantics)')
+    .description('run a KQL query locally over recorded rows (Log Analytics semantics)')
     .argument('[query]', 'the KQL text (or use --file)')
     .option('--logs <path...>', 'files or folders of recorded rows (NDJSON, JSON, CSV)')
     .option('--now <iso>', 'evaluation time for now() and ago() (default: the current time)')

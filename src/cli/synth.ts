@@ -117,7 +117,7 @@ export async function runSynth(f: SynthFlags, log: (s: string) => void = console
 export function registerSynth(program: Command): void {
   program
     .command('synth')
-    .description('Synthesize a tenant\'s Entra ID / Microsoft 365 logs with token-theft attacks and benign look-alikes')
+    .description('synthesize a tenant\'s Entra ID / Microsoft 365 logs with token-theft attacks and benign look-alikes')
     .requiredOption('--users <n>', 'number of ordinary users')
     .requiredOption('--days <n>', 'length of the period in days (1-90)')
     .requiredOption('--seed <s>', 'seed; the same arguments give the same bytes')
