@@ -104,3 +104,13 @@ describe('rule tests', () => {
     expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain('<failure message="expected 0 alerts, got 1">');
   });
 });
+
+describe('test case tables', () => {
+  it('an unknown table in a case is reported where it is written, with a suggestion', () => {
+    const cases = '- name: typo\n  logs:\n    SignInLogs:\n      - TimeGenerated: 2026-03-02T10:00:00Z\n  expect:\n    alerts: 0\n';
+    const dir = project({ 'rules/r.yaml': SG09, 'rules/r.tests.yaml': cases });
+    const p = openProject(dir, { noCache: true });
+    const { diagnostics } = loadCases(p.rules[0]!.rule, join(dir, 'rules/r.yaml'));
+    expect(diagnostics.map(formatDiagnostic)).toEqual(["rules/r.tests.yaml:3:5: error: test 'typo': unknown table 'SignInLogs'; did you mean 'SigninLogs'?"]);
+  });
+});

@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
-import { checkSchema } from '../rules/check.js';
+import { checkSchema, suggest } from '../rules/check.js';
+import { TABLE_COLUMNS } from '../kql/tables.js';
 import type { Rule } from '../rules/model.js';
-import { readYamlFile, type Path, type YamlSource } from '../rules/source.js';
+import { positionOf, readYamlFile, type Path, type YamlSource } from '../rules/source.js';
 
 export interface EntityPattern {
   type: string;
@@ -90,6 +91,12 @@ function parseCases(src: YamlSource, list: unknown[], base: Path, dir: string): 
     const rows: TestCase['rows'] = {};
     const files: string[] = ((c.files as string[] | undefined) ?? []).map((f) => resolve(dir, f));
     for (const [table, v] of Object.entries((c.logs ?? {}) as Record<string, unknown>)) {
+      if (!(table in TABLE_COLUMNS)) {
+        const p = positionOf(src, [...base, i, 'logs', table], 'key');
+        const hint = suggest(table, Object.keys(TABLE_COLUMNS));
+        diagnostics.push({ file: src.file, line: p.line, col: p.col, severity: 'error', message: `test '${String(c.name)}': unknown table '${table}'${hint ? `; did you mean '${hint}'?` : ''}` });
+        continue;
+      }
       if (typeof v === 'string') files.push(resolve(dir, v));
       else rows[table] = v as Record<string, unknown>[];
     }
