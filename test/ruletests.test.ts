@@ -114,3 +114,13 @@ describe('test case tables', () => {
     expect(diagnostics.map(formatDiagnostic)).toEqual(["rules/r.tests.yaml:3:5: error: test 'typo': unknown table 'SignInLogs'; did you mean 'SigninLogs'?"]);
   });
 });
+
+describe('bad inline rows', () => {
+  it('a row whose TimeGenerated is not a datetime stops the run with the case named', () => {
+    const cases = '- name: weird\n  logs:\n    OfficeActivity:\n      - TimeGenerated: yesterday\n        Operation: New-InboxRule\n  expect:\n    alerts: 0\n';
+    const dir = project({ 'rules/r.yaml': SG09, 'rules/r.tests.yaml': cases });
+    const r = runCli(['test'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`rules/r.tests.yaml:1:1: test 'weird': OfficeActivity row 1: TimeGenerated: "yesterday" is not a datetime`);
+  });
+});

@@ -21,7 +21,7 @@ interface Builder {
   n: number;
   /** Needed columns not in the schema, typed when first seen. */
   pending: string[];
-  list: { name: string; data: Val[]; conv: (raw: unknown) => Val }[] | null;
+  list: { name: string; type: KType; data: Val[]; conv: (raw: unknown) => Val }[] | null;
 }
 
 const EXT = new Set(['.ndjson', '.jsonl', '.json', '.csv']);
@@ -77,6 +77,12 @@ export function fastDatetime(s: string): bigint | null {
     }
   }
   return parseDatetime(s);
+}
+
+/** A datetime cell that does not parse is a bad row: the load stops there (an empty cell is null). */
+function badTime(where: string, column: string, raw: unknown): void {
+  if (raw === null || raw === undefined || raw === '') return;
+  throw new UserError(`${where}:1: ${column}: ${JSON.stringify(raw).slice(0, 60)} is not a datetime (expected ISO 8601, such as 2026-03-02T10:00:00Z)`);
 }
 
 /** A converter from raw JSON/CSV cells to values of type t. */
@@ -210,10 +216,13 @@ export class Loader {
         b.list = null;
       }
     }
-    const list = (b.list ??= [...b.cols.entries()].map(([name, c]) => ({ name, data: c.data, conv: c.conv })));
+    const list = (b.list ??= [...b.cols.entries()].map(([name, c]) => ({ name, type: c.type, data: c.data, conv: c.conv })));
     for (let j = 0; j < list.length; j++) {
       const c = list[j]!;
-      c.data.push(c.conv(row[c.name]));
+      const raw = row[c.name];
+      const v = c.conv(raw);
+      if (v === null && c.type === 'datetime') badTime(where, c.name, raw);
+      c.data.push(v);
     }
     b.n++;
   }
@@ -286,7 +295,10 @@ export class Loader {
         }
         for (let k = 0; k < fastCols.length; k++) {
           const c = fastCols[k]!;
-          if (c) c.data.push(c.conv(vals[k]));
+          if (!c) continue;
+          const v = c.conv(vals[k]);
+          if (v === null && c.type === 'datetime') badTime(`${file}:${line}`, fastNames[k]!, vals[k]);
+          c.data.push(v);
         }
         fast!.n++;
         return;

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledRule } from '../compile/build.js';
+import { UserError } from '../diagnostics.js';
 import { LogSession } from '../engine/session.js';
 import { TICKS_PER_MS } from '../engine/values.js';
 import type { Watchlist } from '../rules/watchlists.js';
@@ -82,7 +83,17 @@ export async function runCase(rule: CompiledRule, tc: TestCase, env: SchemaEnv, 
         files.push(f);
       }
     }
-    const session = await LogSession.open(files, { env, watchlists: watchlistsWith(watchlists, tc.watchlists) });
+    let session: LogSession;
+    try {
+      session = await LogSession.open(files, { env, watchlists: watchlistsWith(watchlists, tc.watchlists) });
+    } catch (e) {
+      // A bad inline row is reported against the test case, not the temporary file it went through.
+      const rowsDir = join(dir, 'rows');
+      const msg = e instanceof Error ? e.message : String(e);
+      const m = msg.startsWith(rowsDir) ? /^.*[\\/]([A-Za-z]+)\.ndjson:(\d+):\d+: (.*)$/s.exec(msg) : null;
+      if (m) throw new UserError(`${tc.file}:${tc.line}:1: test '${tc.name}': ${m[1]} row ${m[2]}: ${m[3]}`);
+      throw e;
+    }
     try {
       session.prepare(rule.query);
     } catch (e) {
