@@ -1,6 +1,8 @@
 // Loads recorded rows (NDJSON, JSON array, portal CSV) into typed columns, one streaming pass per file.
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
+import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { UserError } from '../diagnostics.js';
 import type { Table } from './eval.js';
 import { convert, normType, parseDatetime, type Dyn, type KType, type Val } from './values.js';
@@ -354,13 +356,16 @@ export class Loader {
       names.forEach((n, k) => (obj[n] = r[k]));
       this.add(this.target(file, obj, `${file}:${line}`), obj, `${file}:${line}`);
     };
-    const csv = new CsvReader(file, onRow);
-    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 22 });
+    // csv-parse streams RFC 4180 (quoted cells may hold commas, quotes and line breaks).
+    const parser = createReadStream(file).pipe(parse({ bom: true, relax_column_count: true, info: true, skip_empty_lines: false }));
     try {
-      for await (const chunk of stream) csv.feed(chunk as string);
-      csv.end();
+      for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) onRow(rec.record, rec.info.lines);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      const err = e as { message: string; lines?: number };
+      throw new UserError(`${file}:${err.lines ?? 1}:1: invalid CSV: ${err.message.replace(/^Invalid Record Length: |^Quote Not Closed: /, '')}`);
     } finally {
-      stream.destroy();
+      parser.destroy();
     }
   }
 
@@ -375,119 +380,13 @@ export class Loader {
   }
 }
 
-/** RFC 4180 CSV fed in chunks (quoted cells may hold commas, quotes and line breaks). */
-export class CsvReader {
-  private row: string[] = [];
-  private cell = '';
-  private quoted = false;
-  private afterQuote = false;
-  private line = 1;
-  private rowLine = 1;
-  private pendingCR = false;
-  constructor(
-    private file: string,
-    private onRow: (r: string[], line: number) => void,
-  ) {}
-  feed(text: string): void {
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i]!;
-      if (this.pendingCR) {
-        this.pendingCR = false;
-        if (ch === '\n') continue;
-      }
-      if (this.quoted) {
-        if (ch === '"') {
-          this.quoted = false;
-          this.afterQuote = true;
-        } else {
-          if (ch === '\n') this.line++;
-          this.cell += ch;
-        }
-        continue;
-      }
-      if (ch === '"') {
-        // "" inside a quoted cell is a quote
-        if (this.afterQuote) this.cell += '"';
-        this.quoted = true;
-        this.afterQuote = false;
-        continue;
-      }
-      this.afterQuote = false;
-      if (ch === ',') {
-        this.row.push(this.cell);
-        this.cell = '';
-      } else if (ch === '\n' || ch === '\r') {
-        this.row.push(this.cell);
-        this.onRow(this.row, this.rowLine);
-        this.row = [];
-        this.cell = '';
-        this.line++;
-        this.rowLine = this.line;
-        if (ch === '\r') this.pendingCR = true;
-      } else this.cell += ch;
-    }
-  }
-  end(): void {
-    if (this.quoted) throw new UserError(`${this.file}:${this.rowLine}:1: unterminated quoted cell`);
-    if (this.cell !== '' || this.row.length) {
-      this.row.push(this.cell);
-      this.onRow(this.row, this.rowLine);
-    }
-  }
-}
-
 export function parseCsv(text: string, file: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cellText = '';
-  let i = 0;
-  let q = false;
-  let line = 1;
-  const n = text.length;
-  while (i < n) {
-    const ch = text[i]!;
-    if (q) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cellText += '"';
-          i += 2;
-          continue;
-        }
-        q = false;
-        i++;
-        continue;
-      }
-      if (ch === '\n') line++;
-      cellText += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"' && cellText === '') {
-      q = true;
-      i++;
-    } else if (ch === ',') {
-      row.push(cellText);
-      cellText = '';
-      i++;
-    } else if (ch === '\n' || ch === '\r') {
-      row.push(cellText);
-      rows.push(row);
-      row = [];
-      cellText = '';
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      i++;
-      line++;
-    } else {
-      cellText += ch;
-      i++;
-    }
+  try {
+    return parseSync(text, { bom: true, relax_column_count: true, skip_empty_lines: false }) as string[][];
+  } catch (e) {
+    const err = e as { message: string; lines?: number };
+    throw new UserError(`${file}:${err.lines ?? 1}:1: invalid CSV: ${err.message}`);
   }
-  if (q) throw new UserError(`${file}:${line}:1: unterminated quoted cell`);
-  if (cellText !== '' || row.length) {
-    row.push(cellText);
-    rows.push(row);
-  }
-  return rows;
 }
 
 export async function loadLogs(paths: string[], opts: LoadOptions): Promise<Map<string, Table>> {
