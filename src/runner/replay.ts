@@ -86,6 +86,17 @@ function playbooksFor(rule: CompiledRule, playbooks: Playbook[]): Playbook[] {
   return r.tier ? playbooks.filter((p) => p.tier === r.tier) : [];
 }
 
+const reverse = new WeakMap<Map<string, string>, Map<string, string>>();
+/** UPN (lower case) -> AadUserId, built once per directory. */
+function idOfUpn(directory: Map<string, string>, upn: string): string | null {
+  let r = reverse.get(directory);
+  if (!r) {
+    r = new Map([...directory].map(([id, u]) => [u.toLowerCase(), id]));
+    reverse.set(directory, r);
+  }
+  return r.get(upn.toLowerCase()) ?? null;
+}
+
 /** The account object ids and UPNs an incident's alerts name. */
 export function incidentAccounts(inc: Incident, directory: Map<string, string>): { id: string | null; upn: string }[] {
   const out = new Map<string, { id: string | null; upn: string }>();
@@ -100,7 +111,7 @@ export function incidentAccounts(inc: Incident, directory: Map<string, string>):
         id ||
         '';
       if (!upn) continue;
-      out.set(upn.toLowerCase(), { id: id ?? [...directory].find(([, u]) => u.toLowerCase() === upn.toLowerCase())?.[0] ?? null, upn });
+      out.set(upn.toLowerCase(), { id: id ?? idOfUpn(directory, upn), upn });
     }
   }
   return [...out.values()];

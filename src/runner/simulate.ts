@@ -34,7 +34,6 @@ export interface SimulateReport {
   labels: AttackLabel[];
   /** Incidents on accounts no label names. */
   benignIncidents: number[];
-  rows: Record<string, number>;
   loadSeconds: number;
   replaySeconds: number;
   /** Attack id -> when the first attacker row on the account became visible (ms), if found. */
@@ -130,11 +129,7 @@ export async function simulate(input: SimulateInput): Promise<SimulateReport> {
   const firstIngested = new Map(labels.map((l) => [l.id, firstIngestion(session, l.account, Date.parse(l.start))]));
   const attacked = new Set(labels.map((l) => l.account.toLowerCase()));
   const benignIncidents = result.incidents.filter((inc) => !incidentAccounts(inc, directory).some((a) => attacked.has(a.upn.toLowerCase()))).map((i) => i.id);
-  const rows: Record<string, number> = {};
-  for (const name of Object.keys(input.project.env.tables ?? {})) rows[name] = session.table(name)?.n ?? 0;
-  for (const name of ['SigninLogs', 'AADNonInteractiveUserSignInLogs', 'AuditLogs', 'OfficeActivity', 'AADUserRiskEvents', 'MicrosoftGraphActivityLogs', 'CloudAppEvents'])
-    rows[name] = session.table(name)?.n ?? 0;
-  return { workspace: input.output.workspace.name, start, end, result, directory, attacks, labels, benignIncidents, rows, loadSeconds, replaySeconds, firstIngested };
+  return { workspace: input.output.workspace.name, start, end, result, directory, attacks, labels, benignIncidents, loadSeconds, replaySeconds, firstIngested };
 }
 
 /** The JSON the issue pins: incidents, responses, attacks. */
