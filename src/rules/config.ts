@@ -22,6 +22,10 @@ export interface WorkspaceConfig {
   resourceGroup?: string;
   workspaceName?: string;
   location?: string;
+  /** The Log Analytics workspace id (customer id GUID) for data-plane queries. */
+  workspaceId?: string;
+  /** The Entra tenant (GUID) the workspace belongs to. */
+  tenantId?: string;
   cloud: Cloud;
   parameters: Record<string, unknown>;
   /** When set, only these rule ids are deployed. */
@@ -69,6 +73,8 @@ export const CONFIG_SCHEMA = {
           resourceGroup: { type: 'string', pattern: '^[-\\w._()]{1,90}$', description: 'resource group name' },
           workspaceName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$', description: 'Log Analytics workspace name' },
           location: { type: 'string' },
+          workspaceId: { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'Log Analytics workspace id (GUID)' },
+          tenantId: { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'Entra tenant id (GUID)' },
           cloud: { enum: ['AzurePublic', 'AzureUSGovernment', 'AzureChina'] },
           parameters: { type: 'object' },
           rules: {
@@ -143,6 +149,8 @@ export function loadConfig(dir: string, file: string | null = findConfig(dir)): 
       resourceGroup: w.resourceGroup as string | undefined,
       workspaceName: w.workspaceName as string | undefined,
       location: w.location as string | undefined,
+      workspaceId: w.workspaceId as string | undefined,
+      tenantId: w.tenantId as string | undefined,
       cloud: (w.cloud as Cloud | undefined) ?? 'AzurePublic',
       parameters: (w.parameters ?? {}) as Record<string, unknown>,
       enabledRules: rules.enabled as string[] | undefined,
