@@ -52,7 +52,7 @@ describe('fake Azure with the real SecurityInsights client', () => {
     f.arm.edit(first.id!, (b) => ((b.properties as Record<string, unknown>).displayName = 'edited in portal'));
     await expect(c.alertRules.createOrUpdate('rg', 'ws-test', 'e1', { ...rule, etag: first.etag })).rejects.toMatchObject({ statusCode: 409 });
     const now = await c.alertRules.get('rg', 'ws-test', 'e1');
-    expect(now.displayName).toBe('edited in portal');
+    expect((now as ScheduledAlertRule).displayName).toBe('edited in portal');
   });
 
   it('injects 429 with Retry-After; the SDK retries and succeeds', async () => {
