@@ -33,11 +33,17 @@ export async function benchReplay(users: number, days: number, seed: string, tit
     console.log(`  alerts ${r.result.alerts.length}, incidents ${r.result.incidents.length}, responses ${r.result.responses.length}`);
     const lookalikes = (JSON.parse(readFileSync(join(dir, 'lookalikes.json'), 'utf8')) as { account: string; kind: string }[]).map((l) => l.account.toLowerCase());
     const contained = new Set(r.result.responses.filter((x) => !x.skipped && (x.action === 'revokeSessions' || x.action === 'disableAccount')).map((x) => x.account.toLowerCase()));
-    console.log('  attack                      first rule  detect    respond');
-    for (const a of r.attacks) console.log(`  ${a.id.padEnd(27)} ${(a.firstRule ?? '-').padEnd(10)} ${mins(a.timeToDetectSeconds)}  ${mins(a.timeToRespondSeconds)}`);
-    const ttr = r.attacks.map((a) => a.timeToRespondSeconds).filter((x): x is number => x !== null).sort((a, b) => a - b);
-    const median = ttr.length ? ttr[Math.floor((ttr.length - 1) / 2)]! : null;
-    console.log(`  detected ${r.attacks.filter((a) => a.detectedAt).length}/${r.attacks.length}, revoked ${ttr.length}/${r.attacks.length}; time to respond median ${mins(median)}, worst ${mins(ttr.length ? ttr[ttr.length - 1]! : null)}   (targets: median <= 5 m, every attack <= 8 m)`);
+    // Two clocks: from the first malicious event (the phishing sign-in through the proxy), and from the
+    // attacker's first use of the stolen session or token, which is what the targets are stated on.
+    console.log('  attack                      first rule  detect    respond   respond from first token use');
+    for (const a of r.attacks) console.log(`  ${a.id.padEnd(27)} ${(a.firstRule ?? '-').padEnd(10)} ${mins(a.timeToDetectSeconds)}  ${mins(a.timeToRespondSeconds)}  ${mins(a.tokenUseToRespondSeconds)}`);
+    const sorted = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const ttr = sorted(r.attacks.map((a) => a.timeToRespondSeconds));
+    const fromUse = sorted(r.attacks.map((a) => a.tokenUseToRespondSeconds));
+    const median = (xs: number[]) => (xs.length ? xs[Math.floor((xs.length - 1) / 2)]! : null);
+    console.log(`  detected ${r.attacks.filter((a) => a.detectedAt).length}/${r.attacks.length}, revoked ${ttr.length}/${r.attacks.length}`);
+    console.log(`  from the first malicious event to revocation:          median ${mins(median(ttr))}, worst ${mins(ttr.length ? ttr[ttr.length - 1]! : null)}`);
+    console.log(`  from the first use of the stolen token to revocation:  median ${mins(median(fromUse))}, worst ${mins(fromUse.length ? fromUse[fromUse.length - 1]! : null)}   (targets: median <= 5 m, every attack <= 8 m; negative = revoked before first use)`);
     const benignPerKUserDay = (r.benignIncidents.length / (users / 1000) / days).toFixed(2);
     console.log(`  incidents on accounts not attacked: ${r.benignIncidents.length} (${benignPerKUserDay} per 1,000 users per day; target <= 1)`);
     console.log(`  look-alike accounts revoked or disabled: ${lookalikes.filter((l) => contained.has(l)).length} of ${lookalikes.length} (target 0)`);

@@ -37,6 +37,17 @@ describe('replay of a synthesized tenant through the bundled pack', () => {
     }
   });
 
+  it('measures from the first use of the stolen token as well as from the first malicious event', () => {
+    const labels = JSON.parse(readFileSync(join(tenant, 'labels.json'), 'utf8')) as { id: string; start: string; firstTokenUse: string }[];
+    for (const a of report.attacks) {
+      const l = labels.find((x) => x.id === a.id)!;
+      expect(a.firstTokenUse).toBe(new Date(Date.parse(l.firstTokenUse)).toISOString());
+      const gap = Math.round((Date.parse(l.firstTokenUse) - Date.parse(l.start)) / 1000);
+      // Same revocation, two clocks: the difference is the gap between the two label times (±1 s rounding).
+      expect(Math.abs((a.timeToRespondSeconds as number) - (a.tokenUseToRespondSeconds as number) - gap)).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('raises nothing on the benign look-alikes, and never touches the break-glass account', () => {
     const lookalikes = (JSON.parse(readFileSync(join(tenant, 'lookalikes.json'), 'utf8')) as { account: string }[]).map((l) => l.account.toLowerCase());
     expect(lookalikes.length).toBeGreaterThanOrEqual(5);

@@ -240,6 +240,8 @@ export interface AttackLabel {
   id: string;
   account: string;
   start: string;
+  /** Optional: when the attacker first used the stolen session or token (the synthesizer writes it). */
+  firstTokenUse?: string;
 }
 
 export interface AttackOutcome {
@@ -250,6 +252,9 @@ export interface AttackOutcome {
   respondedAt: string | null;
   timeToDetectSeconds: number | null;
   timeToRespondSeconds: number | null;
+  /** From the label's firstTokenUse, when given; negative when revoked before the token was used. */
+  firstTokenUse: string | null;
+  tokenUseToRespondSeconds: number | null;
   firstRule: string | null;
   /** Revocation reaches CAE-capable services (Exchange, SharePoint, Teams) by then at the latest. */
   caeRevokedBy: string | null;
@@ -273,6 +278,7 @@ export function attackOutcomes(labels: AttackLabel[], r: ReplayResult, directory
       .filter((x) => x.account.toLowerCase() === acct && x.action === 'revokeSessions' && !x.skipped && x.at.getTime() >= start)
       .sort((a, b) => a.at.getTime() - b.at.getTime())[0];
     const secs = (t: number | undefined) => (t === undefined ? null : Math.round((t - start) / 1000));
+    const use = l.firstTokenUse ? Date.parse(l.firstTokenUse) : NaN;
     return {
       id: l.id,
       account: l.account,
@@ -281,6 +287,8 @@ export function attackOutcomes(labels: AttackLabel[], r: ReplayResult, directory
       respondedAt: revoked ? revoked.at.toISOString() : null,
       timeToDetectSeconds: secs(first?.createdAt.getTime()),
       timeToRespondSeconds: secs(revoked?.at.getTime()),
+      firstTokenUse: Number.isNaN(use) ? null : new Date(use).toISOString(),
+      tokenUseToRespondSeconds: revoked && !Number.isNaN(use) ? Math.round((revoked.at.getTime() - use) / 1000) : null,
       firstRule: first?.ruleId ?? null,
       caeRevokedBy: revoked ? new Date(revoked.at.getTime() + CAE_MS).toISOString() : null,
       worstCaseRevokedBy: revoked ? new Date(revoked.at.getTime() + TOKEN_LIFETIME_MS).toISOString() : null,

@@ -44,7 +44,7 @@ export function renderReport(r: SimulateReport): string {
   const attacks = r.attacks
     .map(
       (a, i) => `<section class="attack"><h3>${esc(a.id)} <small>${esc(a.account)}</small></h3>
-<p>start ${esc(t(a.start))} · detected ${esc(t(a.detectedAt))} (${mins(a.timeToDetectSeconds)}, ${esc(a.firstRule ?? 'no rule')}) · revoked ${esc(t(a.respondedAt))} (${mins(a.timeToRespondSeconds)}) · CAE services by ${esc(t(a.caeRevokedBy))} · worst case ${esc(t(a.worstCaseRevokedBy))}</p>
+<p>start ${esc(t(a.start))} · detected ${esc(t(a.detectedAt))} (${mins(a.timeToDetectSeconds)}, ${esc(a.firstRule ?? 'no rule')}) · revoked ${esc(t(a.respondedAt))} (${mins(a.timeToRespondSeconds)}${a.tokenUseToRespondSeconds !== null ? `; ${a.tokenUseToRespondSeconds < 0 ? `${mins(-a.tokenUseToRespondSeconds)} before` : `${mins(a.tokenUseToRespondSeconds)} after`} the first use of the stolen token at ${esc(t(a.firstTokenUse))}` : ''}) · CAE services by ${esc(t(a.caeRevokedBy))} · worst case ${esc(t(a.worstCaseRevokedBy))}</p>
 ${timeline(r, i)}</section>`,
     )
     .join('\n');

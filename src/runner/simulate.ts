@@ -75,7 +75,9 @@ export function readLabels(file: string): AttackLabel[] {
     const o = l as Record<string, unknown>;
     if (!o || typeof o.id !== 'string' || typeof o.account !== 'string' || typeof o.start !== 'string' || Number.isNaN(Date.parse(o.start)))
       throw new UserError(`${file}: element ${i + 1}: expected {"id": string, "account": UPN, "start": ISO time}`);
-    return { id: o.id, account: o.account, start: o.start };
+    if (o.firstTokenUse !== undefined && (typeof o.firstTokenUse !== 'string' || Number.isNaN(Date.parse(o.firstTokenUse))))
+      throw new UserError(`${file}: element ${i + 1}: "firstTokenUse" must be an ISO time`);
+    return { id: o.id, account: o.account, start: o.start, ...(typeof o.firstTokenUse === 'string' ? { firstTokenUse: o.firstTokenUse } : {}) };
   });
 }
 

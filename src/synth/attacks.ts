@@ -27,6 +27,8 @@ export interface Label {
   id: string;
   account: string;
   start: string; // CreatedDateTime of the first malicious event
+  /** When the attacker first used the captured session or token (replay, refresh, Graph call, …). */
+  firstTokenUse: string;
   kind: AttackName;
   userId: string;
   sessionIds: string[];
@@ -51,6 +53,7 @@ function point(net: Network, place: Place, rng: Rng): NetPoint {
 class Intrusion {
   readonly label: Label;
   private first = Infinity;
+  private firstUse = Infinity;
   constructor(
     private ctx: Ctx,
     private rng: Rng,
@@ -58,7 +61,7 @@ class Intrusion {
     id: string,
     kind: AttackName,
   ) {
-    this.label = { id, account: victim.upn, start: '', kind, userId: victim.id, sessionIds: [], ips: [], asns: [], countries: [], steps: [] };
+    this.label = { id, account: victim.upn, start: '', firstTokenUse: '', kind, userId: victim.id, sessionIds: [], ips: [], asns: [], countries: [], steps: [] };
   }
 
   private note(at: number, table: string, what: string, p?: NetPoint, sessionId?: string): void {
@@ -77,6 +80,8 @@ class Intrusion {
       this.label.start = ids.created;
     }
     this.note(at, o.interactive ? 'SigninLogs' : 'AADNonInteractiveUserSignInLogs', what, p, o.sessionId);
+    // The proxy sign-in captures the session; a claim-satisfied sign-in or a token redemption uses it.
+    if (o.auth === 'claim' || (o.token !== undefined && o.token !== 'none')) this.used(at, ids.created);
     return ids;
   }
 
@@ -84,6 +89,7 @@ class Intrusion {
     for (const uri of uris) {
       emitGraphCall(this.ctx.t, { at, user: this.victim, appId, ip: p.ip, ua, method: 'GET', uri, status: 200, sessionId, signInActivityId: token.uti, tokenIssuedAt: token.at, deviceId: '', scopes: 'Mail.ReadWrite Mail.Send User.Read Files.ReadWrite.All' }, this.rng, this.ctx.emit);
       this.note(at, 'MicrosoftGraphActivityLogs', `GET ${uri}`, p, sessionId);
+      this.used(at, iso7(at));
       at += this.rng.int(2, 40) * 1000;
     }
   }
@@ -93,8 +99,17 @@ class Intrusion {
     this.note(arrived, 'AADUserRiskEvents', `${type} (${timing}, ${level}) arrives`);
   }
 
+  /** An action taken with the stolen session (inbox rule, mailbox access, registration). */
   step(at: number, table: string, what: string, p?: NetPoint, sessionId?: string): void {
     this.note(at, table, what, p, sessionId);
+    this.used(at, iso7(at));
+  }
+
+  private used(at: number, created: string): void {
+    if (at < this.firstUse) {
+      this.firstUse = at;
+      this.label.firstTokenUse = created;
+    }
   }
 
   done(): Label {

@@ -48,6 +48,18 @@ describe('synth scenarios', () => {
   });
   afterAll(() => cleanup(dir));
 
+  it('marks the first use of the stolen token: the first attacker step that is not the phishing sign-in itself', () => {
+    // Steps that capture the session (proxy or kit relay sign-ins) or that Microsoft emits (risk events) are not uses.
+    const capture = /relays the password|proxy sign-in|relay sign-in|arrives$/;
+    for (const l of labels as (Label & { firstTokenUse: string; steps: { at: string; what: string }[] })[]) {
+      const use = l.steps.find((s) => !capture.test(s.what));
+      expect(use, l.id).toBeDefined();
+      // The label stores the row's CreatedDateTime (7 digits); the step its action time: same second.
+      expect(l.firstTokenUse.slice(0, 19), l.id).toBe(use!.at.slice(0, 19));
+      expect(Date.parse(l.firstTokenUse)).toBeGreaterThanOrEqual(Date.parse(l.start));
+    }
+  });
+
   it('labels every attack once, each on its own account, in the runner format', () => {
     expect(labels.map((l) => l.kind).sort()).toEqual(['aitm-replay', 'device-register', 'inbox-rule', 'kit-useragent', 'mailbox-access', 'mfa-register', 'token-replay']);
     expect(new Set(labels.map((l) => l.account)).size).toBe(labels.length);
