@@ -64,6 +64,7 @@ export class TableContext {
 
   private fromSpec(spec: FieldSpec, field: string): Resolved {
     if (spec === 'ignore') return { expr: 'true', type: 'bool', column: '', plain: false, ignore: true };
+    if (typeof spec === 'object' && 'unsupported' in spec) throw new MappingError(`field '${field}' cannot be read from ${this.table}: ${spec.unsupported}`, field);
     const s = typeof spec === 'string' ? { field: spec } : spec;
     const r = this.path(s.field);
     if (!r) throw new MappingError(`the mapping sends field '${field}' to '${s.field}', which is not a column of ${this.table}`, field);
@@ -201,12 +202,14 @@ function leaf(c: Cond, t: TableContext, kw: KeywordSource | null): string {
   }
   const r = t.resolve((c as { field: string }).field);
   if (r.ignore) return 'true';
+  // Value maps apply to plain equality, whatever the YAML type of the value.
+  const plain = c.k === 'str' && c.op === 'eq' ? c.value : c.k === 'bool' ? String(c.v) : c.k === 'num' && c.op === '==' ? String(c.n) : null;
+  if (r.values && plain !== null) {
+    const key = Object.keys(r.values).find((k) => k.toLowerCase() === plain.toLowerCase());
+    if (key) return valueTarget(r.values[key]!, t, c.k === 'str' && c.cased);
+  }
   switch (c.k) {
     case 'str': {
-      if (r.values && c.op === 'eq') {
-        const key = Object.keys(r.values).find((k) => k.toLowerCase() === c.value.toLowerCase());
-        if (key) return valueTarget(r.values[key]!, t, c.cased);
-      }
       if (NUMERIC.has(r.type) && c.op === 'eq' && /^-?\d+(\.\d+)?$/.test(c.value)) return `${r.expr} == ${c.value}`;
       if (r.type === 'bool' && c.op === 'eq' && /^(true|false)$/i.test(c.value)) return `${r.expr} == ${c.value.toLowerCase()}`;
       if (c.op === 'eq' && c.value === '') return `isempty(${asString(r)})`;
@@ -264,6 +267,7 @@ function valueTarget(v: ValueTarget, t: TableContext, cased: boolean): string {
   const parts: string[] = [];
   if (v.equals !== undefined) parts.push(test(list(v.equals)));
   if (v.not !== undefined) parts.push(`not(${test(list(v.not))})`);
+  if (v.matches !== undefined) parts.push(`${asString(r)} matches regex ${stringLiteral('(?i)' + v.matches)}`);
   return parts.length ? parts.join(' and ') : 'true';
 }
 

@@ -11,6 +11,8 @@ export interface ValueTarget {
   field: string;
   equals?: string | string[];
   not?: string | string[];
+  /** A case-insensitive regular expression (for values inside JSON text). */
+  matches?: string;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface ValueTarget {
  * the table only holds events for which it is true). `array: true` marks an array of objects, matched
  * on its JSON text.
  */
-export type FieldSpec = string | { field: string; values?: Record<string, ValueTarget>; array?: boolean };
+export type FieldSpec = string | { field: string; values?: Record<string, ValueTarget>; array?: boolean } | { unsupported: string };
 
 export interface EntitySpec {
   entityType: string;
@@ -51,6 +53,9 @@ const account = (upn: string, id?: string): EntitySpec => ({
 });
 const ip = (col: string): EntitySpec => ({ entityType: 'IP', fieldMappings: [{ identifier: 'Address', columnName: col }] });
 
+const THREAT_INTEL_MAIL =
+  'Threat Intelligence mail events (TIMailData, Audit.General) are not written to OfficeActivity by the Office 365 connector; Defender XDR EmailEvents holds them, a table sessionguard has no schema for';
+
 const SIGNIN_FIELDS: Record<string, FieldSpec> = {
   // Sign-in status is a dynamic bag; success and failure are ResultType "0" and anything else.
   Status: {
@@ -68,11 +73,13 @@ const SIGNIN_FIELDS: Record<string, FieldSpec> = {
   ClientApp: 'ClientAppUsed',
   ActivityDetails: 'ignore',
   Username: 'UserPrincipalName',
+  'Initiatied.By': 'UserPrincipalName',
   TargetUserName: 'UserPrincipalName',
   callerIpAddress: 'IPAddress',
   DeviceInfo: 'DeviceDetail',
   'DeviceDetail.trusttype': 'DeviceDetail.trustType',
   Date: 'TimeGenerated',
+  Count: { unsupported: 'Count is an aggregate (a count of events), not a field; write a Sigma correlation rule (event_count) instead' },
   'properties.deviceDetail.deviceId': 'DeviceDetail.deviceId',
 };
 
@@ -126,6 +133,16 @@ export const DEFAULT_MAPPING: Mapping = {
         'targetResources.type': { field: 'TargetResources', array: true },
         'properties.targetResources': { field: 'TargetResources', array: true },
         'additionalDetails.additionalInfo': { field: 'AdditionalDetails', array: true },
+        // Consent events list ConsentContext.IsAdminConsent among the modified properties, its new
+        // value JSON-quoted ("\"False\""); the test reads that entry from the JSON text.
+        'ConsentContext.IsAdminConsent': {
+          field: 'TargetResources',
+          array: true,
+          values: {
+            false: { field: 'TargetResources', matches: '"displayName":"ConsentContext\\.IsAdminConsent"[^}]*"newValue":"\\\\"False\\\\""' },
+            true: { field: 'TargetResources', matches: '"displayName":"ConsentContext\\.IsAdminConsent"[^}]*"newValue":"\\\\"True\\\\""' },
+          },
+        },
       },
       entities: [account('InitiatedByUpn'), ip('InitiatedByIp')],
       extend: { InitiatedByUpn: 'tostring(InitiatedBy.user.userPrincipalName)', InitiatedByIp: 'tostring(InitiatedBy.user.ipAddress)' },
@@ -141,6 +158,8 @@ export const DEFAULT_MAPPING: Mapping = {
         ObjectId: 'OfficeObjectId',
         Workload: 'OfficeWorkload',
         RequestType: { field: 'ExtendedProperties', array: true },
+        Directionality: { unsupported: THREAT_INTEL_MAIL },
+        DeliveryAction: { unsupported: THREAT_INTEL_MAIL },
         eventSource: 'OfficeWorkload',
         eventName: 'Operation',
         status: {
@@ -172,11 +191,13 @@ const VALUE_TARGET = {
     field: { type: 'string' },
     equals: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
     not: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    matches: { type: 'string' },
   },
 };
 const FIELD_SPEC = {
   anyOf: [
     { type: 'string' },
+    { type: 'object', additionalProperties: false, required: ['unsupported'], properties: { unsupported: { type: 'string' } } },
     { type: 'object', additionalProperties: false, required: ['field'], properties: { field: { type: 'string' }, array: { type: 'boolean' }, values: { type: 'object', additionalProperties: VALUE_TARGET } } },
   ],
 };
