@@ -60,7 +60,7 @@ export function findSigmaFiles(paths: string[]): { files: string[]; missing: str
   return { files: [...new Set(files)], missing };
 }
 
-export function importSigma(paths: string[], opts: Options, cwd = process.cwd()): SigmaImport {
+export function importSigma(paths: string[], opts: Options, cwd = process.cwd()): { converted: Converted[]; failed: Failed[]; diagnostics: Diagnostic[]; skipped: SigmaImport['skipped'] } {
   const out: SigmaImport = { converted: [], failed: [], diagnostics: [], skipped: [] };
   const { files, missing } = findSigmaFiles(paths);
   for (const m of missing) out.diagnostics.push({ file: relative(cwd, m) || m, line: 1, col: 1, severity: 'error', message: 'no such file or folder' });
@@ -87,6 +87,13 @@ export function importSigma(paths: string[], opts: Options, cwd = process.cwd())
     out.diagnostics.push(...r.diagnostics);
     docs.push(...r.docs);
   }
+  const c = convertDocs(docs, opts);
+  return { ...c, diagnostics: [...out.diagnostics, ...c.diagnostics] };
+}
+
+/** Converts parsed documents (the unit of an import: correlations and filters see all of them). */
+export function convertDocs(docs: SigmaDoc[], opts: Options): SigmaImport {
+  const out: SigmaImport = { converted: [], failed: [], diagnostics: [], skipped: [] };
 
   const byRef = (ref: string) => docs.find((d) => d.kind !== 'filter' && (d.id === ref || d.name === ref));
   const filters = docs.filter((d) => d.kind === 'filter');
