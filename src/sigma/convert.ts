@@ -113,7 +113,12 @@ export function fieldPath(doc: SigmaDoc, field: string): Path {
     const maps = Array.isArray(v) ? v : [v];
     for (let i = 0; i < maps.length; i++) {
       const m = maps[i];
-      if (m && typeof m === 'object') for (const k of Object.keys(m)) if (k.split('|')[0] === field) return Array.isArray(v) ? ['detection', name, i, k] : ['detection', name, k];
+      if (!m || typeof m !== 'object') continue;
+      for (const [k, x] of Object.entries(m)) {
+        const [f, ...mods] = k.split('|');
+        const refers = mods.includes('fieldref') && (Array.isArray(x) ? x : [x]).includes(field);
+        if (f === field || refers) return Array.isArray(v) ? ['detection', name, i, k] : ['detection', name, k];
+      }
     }
   }
   return ['detection'];

@@ -1,5 +1,5 @@
 // Sigma correlation rules -> KQL over the referenced rules' queries.
-// The window is the rule's look-back (queryPeriod = timespan, sampled every queryFrequency), so no
+// The window is the rule's look-back (queryPeriod = timespan, run every quarter of it), so no
 // clock-aligned bins split a burst; only a timespan under Sentinel's 5-minute minimum uses bin().
 import { stringLiteral } from '../kql/literals.js';
 import { humanDuration } from '../rules/duration.js';
@@ -119,8 +119,11 @@ export function convertCorrelation(doc: SigmaDoc, opts: Options, byRef: (ref: st
   }
 
   const rule = ruleHeader(doc, file);
+  // Windows overlap (a run every quarter of the timespan) so a burst is not split between two runs;
+  // a group can therefore alert in more than one run while its events stay in the window.
   const period = Math.max(span, MIN);
-  const freq = Math.min(period, 3_600_000);
+  let freq = Math.max(MIN, Math.floor(period / 4 / 60_000) * 60_000);
+  if (period >= 2 * 86_400_000) freq = Math.max(freq, 3_600_000);
   rule.queryFrequency = shortDuration(freq);
   rule.queryPeriod = shortDuration(period);
   // Entities from group-by fields that the first rule's table maps to an entity column.

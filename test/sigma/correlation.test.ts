@@ -63,7 +63,7 @@ describe('correlation rules', () => {
     ];
     const { rule, rows: out } = await run(`${BASE}---\n${correlation('type: event_count\nrules: [failed_signin]\ngroup-by: [UserPrincipalName]\ntimespan: 1h\ncondition: {gte: 3}')}`, { SigninLogs: rows });
     expect(out.map((r) => [r.UserPrincipalName, r.EventCount])).toEqual([['a@x.com', 3]]);
-    expect(rule).toMatchObject({ queryPeriod: '1h', queryFrequency: '1h', severity: 'High', tactics: ['CredentialAccess'], relevantTechniques: ['T1110.003'] });
+    expect(rule).toMatchObject({ queryPeriod: '1h', queryFrequency: '15m', severity: 'High', tactics: ['CredentialAccess'], relevantTechniques: ['T1110.003'] });
     expect(rule.entityMappings).toEqual([{ entityType: 'Account', fieldMappings: [{ identifier: 'FullName', columnName: 'UserPrincipalName' }] }]);
   });
 
