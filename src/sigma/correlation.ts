@@ -80,7 +80,7 @@ export function convertCorrelation(doc: SigmaDoc, opts: Options, byRef: (ref: st
   const criteria = (col: string, defaults?: string): string => {
     const cond = (c.condition ?? {}) as Record<string, unknown>;
     const parts = Object.entries(cond)
-      .filter(([k]) => k !== 'field')
+      .filter(([k]) => k !== 'field' && k !== 'percentile')
       .map(([k, v]) => {
         if (!(k in CRITERIA)) at(['condition', k], `unknown condition '${k}'; use gt, gte, lt, lte, eq or neq`);
         if (typeof v !== 'number') at(['condition', k], `condition ${k} must be a number`);
