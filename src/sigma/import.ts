@@ -135,11 +135,9 @@ export function convertDocs(docs: SigmaDoc[], opts: Options): SigmaImport {
       try {
         rule = d.kind === 'correlation' ? convertCorrelation(d, opts, byRef, filtersFor, d.src.file).rule : convertRule(d, opts, filtersFor(d), d.src.file);
       } catch (e) {
-        if (e instanceof SigmaError) {
-          fail([diagnosticOf(e)]);
-          continue;
-        }
-        throw e;
+        // A rule the checks did not foresee still fails alone, never the whole import.
+        fail([e instanceof SigmaError ? diagnosticOf(e) : { file: d.src.file, line: 1, col: 1, severity: 'error', message: `cannot convert this rule: ${(e as Error).message}` }]);
+        continue;
       }
       rule.query = prettyQuery(String(rule.query));
       if (ids.has(String(rule.id))) {
