@@ -50,7 +50,7 @@ describe('sessionguard import sigma', () => {
     const text = readFileSync(join(dir, 'out', 'axios-user-agent.yaml'), 'utf8');
     expect(text).toContain('UserAgent contains "axios"');
     expect(text).toContain('author: Jane Doe');
-  });
+  }, 180_000);
 
   it('imports with placeholders and a mapping file; the output passes validate; existing files need --force', () => {
     const dir = project({
@@ -72,7 +72,7 @@ describe('sessionguard import sigma', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('would overwrite rules/axios-user-agent.yaml (use --force); nothing written');
     expect(runCli(['import', 'sigma', 'sigma/good.yml', '--out', 'rules', '--force'], dir).code).toBe(0);
-  });
+  }, 300_000);
 
   it('a missing placeholder, a bad placeholders file, a bad mapping file, a missing path', () => {
     const dir = project({ 'admins.yml': PLACEHOLDER, 'values.yaml': '- a\n- b\n', 'map.yaml': 'logsources: 3\n' });
@@ -86,5 +86,5 @@ describe('sessionguard import sigma', () => {
     expect(p.stderr).toContain('values.yaml:1:1: error: expected a mapping of placeholder names');
     expect(p.stderr).toMatch(/map\.yaml:1:13: error: logsources/);
     expect(hasStackTrace(r.stderr + p.stderr)).toBe(false);
-  });
+  }, 180_000);
 });

@@ -13,7 +13,7 @@ const rule = (detection: string, logsource = 'product: azure\n  service: signinl
   `title: Test rule\nid: 0f6b9c1e-0000-4000-8000-000000000001\n${extra}logsource:\n  ${logsource}\ndetection:\n${detection.replace(/^/gm, '  ')}\n`;
 const where = (detection: string, logsource?: string) => kqlOf(rule(detection, logsource)).split('\n').filter((l) => !/^SigninLogs|^AADNon|^AuditLogs|^AzureActivity|^OfficeActivity|^SecurityAlert|^\| extend Init/.test(l)).join(' ').replace(/\s+/g, ' ').trim();
 
-describe('condition grammar', () => {
+describe('condition grammar', { timeout: 120_000 }, () => {
   const show = (s: string): string => {
     const f = (a: ReturnType<typeof parseCondition>): string =>
       a.k === 'id' ? a.name : a.k === 'not' ? `not(${f(a.x)})` : a.k === 'of' ? `${a.all ? 'all' : '1'} of ${a.pattern}` : `${a.k}(${a.xs.map(f).join(', ')})`;
@@ -52,7 +52,7 @@ describe('condition grammar', () => {
   });
 });
 
-describe('KQL for each modifier', () => {
+describe('KQL for each modifier', { timeout: 120_000 }, () => {
   it('plain strings: =~, lists: in~, cased: == and in', () => {
     expect(where('s:\n  UserAgent: axios\ncondition: s')).toBe('| where UserAgent =~ "axios"');
     expect(where('s:\n  UserAgent: [a, b]\ncondition: s')).toBe('| where UserAgent in~("a", "b")');
@@ -131,7 +131,7 @@ describe('KQL for each modifier', () => {
   });
 });
 
-describe('rule metadata', () => {
+describe('rule metadata', { timeout: 120_000 }, () => {
   it('level, ATT&CK tags, author, license and the Sigma id are kept', () => {
     const r = convertText(
       rule('s:\n  UserAgent: axios\ncondition: s', undefined, 'author: Jane Doe\nlevel: critical\nstatus: test\nreferences: [https://example.org/x]\ntags: [attack.credential-access, attack.t1539, attack.t9999, attack.stealth, cve.2024-1]\n'),
@@ -169,7 +169,7 @@ describe('rule metadata', () => {
   });
 });
 
-describe('errors name the rule file, line and column, the construct and the reason', () => {
+describe('errors name the rule file, line and column, the construct and the reason', { timeout: 120_000 }, () => {
   const cases: [string, string, RegExp, number, number][] = [
     ['unknown modifier', 's:\n  UserAgent|endwith: x\ncondition: s', /unknown modifier 'endwith' \(did you mean 'endswith'\?\)/, 8, 5],
     ['all with one value', 's:\n  UserAgent|contains|all: x\ncondition: s', /'all' needs a list of at least two values/, 8, 5],

@@ -54,7 +54,7 @@ async function run(text: string, tables: Record<string, Record<string, unknown>[
 
 const at = (hm: string) => `2026-03-02T${hm}:00Z`;
 
-describe('correlation rules', () => {
+describe('correlation rules', { timeout: 120_000 }, () => {
   it('event_count: events per group-by value within the timespan, filtered by the condition', async () => {
     const rows = [
       ...[1, 2, 3].map((i) => ({ TimeGenerated: at(`10:0${i}`), UserPrincipalName: 'a@x.com', ResultType: '50126' })),

@@ -197,7 +197,7 @@ describe('compiled KQL selects exactly the events the Sigma detection matches', 
       expect(expected.length, 'some events do not match').toBeLessThan(evs.length);
       const actual = await runIds(query, { [TABLES[c.service ?? 'signinlogs']!]: evs });
       expect(mismatches(evs, expected, actual), query).toEqual([]);
-    });
+    }, 120_000);
   });
 });
 
@@ -230,6 +230,6 @@ describe.skipIf(!existsSync(SHARED))('real SigmaHQ rules (../shared/sigma-rules)
       expect(expected.length).toBeLessThan(evs.length);
       const actual = await runIds(query, { [r.table]: evs }, r.id ?? 'Id');
       expect(mismatches(evs, expected, actual, r.id), query).toEqual([]);
-    });
+    }, 120_000);
   });
 });
