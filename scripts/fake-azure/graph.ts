@@ -365,7 +365,7 @@ export function registerGraph(fake: FakeAzure, state: GraphState, arm?: ArmStore
     });
   });
 
-  route('DELETE', `/users/${USER}/authentication/(?<kind>[A-Za-z]+Methods)/(?<method>[^/]+)`, (req) => {
+  route('DELETE', `/users/${USER}/authentication/(?<kind>[A-Za-z0-9]+Methods)/(?<method>[^/]+)`, (req) => {
     const u = userOf(req);
     if (!u) return notFound(decodeURIComponent(req.params.user!));
     const i = u.authMethods.findIndex((m) => m.id.toLowerCase() === req.params.method!.toLowerCase() && METHOD_SEGMENTS[m.type]?.toLowerCase() === req.params.kind!.toLowerCase());

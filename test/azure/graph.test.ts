@@ -23,6 +23,7 @@ beforeAll(async () => {
         authMethods: [
           { id: 'm-old', type: 'microsoftAuthenticatorAuthenticationMethod', createdDateTime: '2025-01-10T08:00:00Z' },
           { id: 'm-new', type: 'phoneAuthenticationMethod', createdDateTime: '2026-03-02T09:20:00Z' },
+          { id: 'f-1', type: 'fido2AuthenticationMethod', createdDateTime: '2026-03-02T09:21:00Z' },
         ],
       },
       { id: BEN, userPrincipalName: 'ben.ito@contoso.com' },
@@ -82,10 +83,12 @@ describe('fake Graph with the real Graph client', () => {
     expect(list.value.map((m: { id: string; '@odata.type': string }) => [m.id, m['@odata.type']])).toEqual([
       ['m-old', '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod'],
       ['m-new', '#microsoft.graph.phoneAuthenticationMethod'],
+      ['f-1', '#microsoft.graph.fido2AuthenticationMethod'],
     ]);
     // The wrong segment for the method's type is a 404.
     expect((await graphErrorOf(c.api(`/users/${ANA}/authentication/fido2Methods/m-new`).delete())).statusCode).toBe(404);
     await c.api(`/users/${ANA}/authentication/phoneMethods/m-new`).delete();
+    await c.api(`/users/${ANA}/authentication/fido2Methods/f-1`).delete();
     expect(f.graph.user(ANA)!.authMethods.map((m) => m.id)).toEqual(['m-old']);
   });
 
