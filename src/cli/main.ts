@@ -10,6 +10,7 @@ import { registerRunnerCommands } from './runner.js';
 import { registerTestCommand } from './test.js';
 import { registerDemoCommand } from './demo.js';
 import { registerSigmaCommands } from './sigma.js';
+import { registerRespondCommands } from './respond.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,7 +23,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands, registerRespondCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

@@ -54,6 +54,7 @@ export function compileAll(project: Project, workspace: string | undefined): Wor
       delayProfile: project.config.ingestionDelay,
       rules: project.rules,
       cache: project.cache,
+      workbooks: { dirs: project.config.workbooks, env: project.env },
     }),
   );
   project.cache.save();

@@ -14,6 +14,8 @@ import { alertRuleModel, type AlertRuleModel } from './alertRule.js';
 import { alertRuleResource, json, template } from './arm.js';
 import { alertRuleGuid } from './ids.js';
 import { planDelay } from './ingestion.js';
+import type { SchemaEnv } from '../kql/kusto.js';
+import { compileWorkbooks } from '../workbooks/resources.js';
 
 export interface RuleInput {
   rule: Rule;
@@ -28,6 +30,8 @@ export interface CompileInput {
   delayProfile: Record<string, number>;
   rules: RuleInput[];
   cache: KqlCache;
+  /** Workbook sources to check and emit under Workbooks/ (none when absent). */
+  workbooks?: { dirs: string[]; env: SchemaEnv };
 }
 
 export interface CompiledRule {
@@ -147,6 +151,11 @@ export function compileWorkspace(input: CompileInput): WorkspaceOutput {
   files.set('combined/azuredeploy.json', json(template(resources, `All sessionguard analytics rules for workspace ${ws.name}`)));
   // Repositories deploys every ARM template it finds: keep it away from the combined copy and the models.
   files.set('sentinel-deployment.config', json({ prioritizedcontentfiles: [], excludecontentfiles: ['combined', 'models', 'kql', 'manifest.json'], parameterfilemappings: {} }));
+  if (input.workbooks) {
+    const wb = compileWorkbooks(input.workbooks.dirs, ws, input.workbooks.env, cache, { packRuleIds: compiled.map((c) => c.guid) });
+    diagnostics.push(...wb.diagnostics);
+    for (const [path, text] of wb.files) files.set(path, text);
+  }
   files.set(
     'manifest.json',
     json({
