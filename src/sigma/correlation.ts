@@ -134,8 +134,11 @@ export function convertCorrelation(doc: SigmaDoc, opts: Options, byRef: (ref: st
     const fm = e.fieldMappings
       .map((f) => {
         const g = groups.find((gr) => {
+          const alias = aliases[gr.sigma];
+          const field = alias ? (alias[first.doc.name ?? ''] ?? alias[first.doc.id ?? ''] ?? gr.sigma) : gr.sigma;
           try {
-            return first.table.resolve(gr.sigma).column === f.columnName;
+            const r = first.table.resolve(field);
+            return r.plain && r.column === f.columnName;
           } catch {
             return false;
           }

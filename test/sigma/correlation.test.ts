@@ -104,7 +104,8 @@ describe('correlation rules', { timeout: 120_000 }, () => {
     });
     // a: in order within 1h; b: wrong order; c: too late; d: the second risky sign-in starts a chain.
     expect(out.map((r) => r.user).sort()).toEqual(['a@x.com', 'd@x.com']);
-    expect(rule.entityMappings).toBeUndefined();
+    // The alias names UserPrincipalName in the first rule's table: an Account entity.
+    expect(rule.entityMappings).toEqual([{ entityType: 'Account', fieldMappings: [{ identifier: 'FullName', columnName: 'user' }] }]);
   });
 
   it('temporal_ordered over three rules', async () => {
