@@ -78,19 +78,21 @@ function loadNamedLocations(dir: string, cwd: string, diags: Diags): NamedLocati
   return list;
 }
 
-function loadSettings(dir: string, cwd: string, diags: Diags): { breakGlass?: string[]; src?: YamlSource } {
+function loadSettings(dir: string, cwd: string, diags: Diags): { breakGlass?: string[]; src?: YamlSource; invalid?: boolean } {
   const file = join(dir, SETTINGS_FILE);
   if (!existsSync(file)) return {};
+  const n = diags.length;
   const src = read(file, cwd, diags);
-  if (!src || src.data == null) return {};
+  if (!src) return { invalid: diags.length > n };
+  if (src.data == null) return {};
   const schema = checkSchema(src, SETTINGS_SCHEMA);
   diags.push(...schema);
-  if (schema.length) return { src };
+  if (schema.length) return { src, invalid: true };
   return { breakGlass: (src.data as { breakGlass?: string[] }).breakGlass?.map((s) => s.toLowerCase()), src };
 }
 
 /** Semantic checks Graph (or common sense) applies beyond the schema. */
-function checkPolicy(src: YamlSource, p: CaPolicy, breakGlass: string[], locationNames: Set<string>, locationIds: Set<string>, diags: Diags): void {
+function checkPolicy(src: YamlSource, p: CaPolicy, breakGlass: string[], locationNames: Map<string, string>, locationIds: Set<string>, diags: Diags): void {
   const u = p.conditions.users;
   const usersPath = ['conditions', 'users'];
   if (p.displayName.startsWith(MANAGED_PREFIX)) diags.push(at(src, ['displayName'], `displayName must not start with '${MANAGED_PREFIX}': sessionguard adds it when deploying`));
@@ -108,7 +110,7 @@ function checkPolicy(src: YamlSource, p: CaPolicy, breakGlass: string[], locatio
       const path = ['conditions', 'locations', side, i];
       if (GUID.test(ref)) diags.push(at(src, path, `named location ${ref} is not defined in ca/${NAMED_LOCATIONS_FILE}; the what-if cannot evaluate it (pass --named-locations)`, 'warning'));
       else {
-        const hint = suggest(ref, [...locationNames]);
+        const hint = suggest(ref, [...locationNames.values()]);
         diags.push(at(src, path, `unknown named location '${ref}'; expected All, AllTrusted, or a displayName from ca/${NAMED_LOCATIONS_FILE}${hint ? ` (did you mean '${hint}'?)` : ''}`));
       }
     });
@@ -177,10 +179,10 @@ export function loadCaSet(dir: string, opts: LoadOptions): { set: CaSet; diagnos
   const namedLocations = loadNamedLocations(dir, cwd, diags);
   const settings = loadSettings(dir, cwd, diags);
   const breakGlass = [...new Set(settings.breakGlass ?? opts.watchlistBreakGlass.map((s) => s.toLowerCase()))];
-  if (!breakGlass.length) {
+  if (!breakGlass.length && !settings.invalid) {
     diags.push({ file: settings.src?.file ?? (relative(cwd, join(dir, SETTINGS_FILE)) || SETTINGS_FILE), line: 1, col: 1, severity: 'error', message: 'no break-glass account configured: list their object ids under breakGlass: in this file, or as AadUserId rows of the sg_excluded_accounts watchlist' });
   }
-  const names = new Set([...namedLocations, ...(opts.extraLocations ?? [])].map((l) => l.displayName.toLowerCase()));
+  const names = new Map([...namedLocations, ...(opts.extraLocations ?? [])].map((l) => [l.displayName.toLowerCase(), l.displayName]));
   const ids = new Set((opts.extraLocations ?? []).flatMap((l) => (l.id ? [l.id.toLowerCase()] : [])));
   const policies: LoadedPolicy[] = [];
   const byName = new Map<string, string>();
