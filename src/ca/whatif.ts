@@ -27,6 +27,18 @@ export interface PolicyEffect {
   challenged: number;
   sessionLimited: number;
   usersAffected: string[];
+  /** The sign-ins it would block or challenge, in time order. */
+  signIns: AffectedSignIn[];
+}
+
+export interface AffectedSignIn {
+  where: string;
+  at: string;
+  user: string;
+  app: string;
+  resource: string;
+  outcome: 'block' | 'challenge';
+  why: string[];
 }
 
 export interface AttackEffect {
@@ -130,7 +142,7 @@ export function whatIf(set: CaSet, logs: RecordedLogs, opts: { members?: Map<str
     if (!a.includeApplications?.length && a.includeUserActions?.length) notes.push(`${p.policy.displayName}: user actions do not appear in sign-in logs; not evaluated`);
   }
   const compiled = active.map((p) => ({ loaded: p, c: compilePolicy(p.policy, ctx) }));
-  const effects = compiled.map(({ loaded }) => ({ name: loaded.policy.displayName, file: loaded.file, state: loaded.policy.state, blocked: 0, challenged: 0, sessionLimited: 0, users: new Set<string>() }));
+  const effects = compiled.map(({ loaded }) => ({ name: loaded.policy.displayName, file: loaded.file, state: loaded.policy.state, blocked: 0, challenged: 0, sessionLimited: 0, users: new Set<string>(), signIns: [] as AffectedSignIn[] }));
   const decisions = new Map<SignIn, Decision[]>();
   let evaluated = 0;
   let skippedFailed = 0;
@@ -148,7 +160,10 @@ export function whatIf(set: CaSet, logs: RecordedLogs, opts: { members?: Map<str
       if (d.outcome === 'block') e.blocked++;
       else if (d.outcome === 'challenge') e.challenged++;
       else if (d.outcome === 'session') e.sessionLimited++;
-      if (d.outcome === 'block' || d.outcome === 'challenge') e.users.add(s.upn || s.userId);
+      if (d.outcome === 'block' || d.outcome === 'challenge') {
+        e.users.add(s.upn || s.userId);
+        e.signIns.push({ where: s.where, at: new Date(s.at).toISOString(), user: s.upn || s.userId, app: s.appName || s.appId, resource: s.resourceName || s.resourceId, outcome: d.outcome, why: d.outcome === 'block' ? d.blocks : d.challenges });
+      }
     });
     if (s.freshAuth && s.sessionId) lastFresh.set(s.sessionId, s.at);
   }

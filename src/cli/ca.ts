@@ -54,12 +54,15 @@ function loadSet(cwd: string, logDirs: string[], extraLocations?: (NamedLocation
   return set;
 }
 
-function printWhatIf(r: WhatIfReport): void {
+function printWhatIf(r: WhatIfReport, verbose: boolean): void {
   console.log(`${pc.bold('what-if')}: ${r.evaluated} successful sign-ins (${r.skippedFailed} failed ones skipped) through ${r.policies.length} policies, each as if enforced\n`);
   console.log(pc.dim(`  ${'policy'.padEnd(66)} ${'blocked'.padStart(8)} ${'challenged'.padStart(10)} ${'session'.padStart(8)} ${'users'.padStart(6)}`));
   for (const p of r.policies) {
     console.log(`  ${p.name.slice(0, 66).padEnd(66)} ${String(p.blocked).padStart(8)} ${String(p.challenged).padStart(10)} ${String(p.sessionLimited).padStart(8)} ${String(p.usersAffected.length).padStart(6)}`);
-    if (p.usersAffected.length) console.log(pc.dim(`      ${p.usersAffected.slice(0, 8).join(', ')}${p.usersAffected.length > 8 ? `, … ${p.usersAffected.length - 8} more` : ''}`));
+    if (p.usersAffected.length) console.log(pc.dim(`      users: ${p.usersAffected.slice(0, 8).join(', ')}${p.usersAffected.length > 8 ? `, … ${p.usersAffected.length - 8} more` : ''}`));
+    const shown = verbose ? p.signIns : p.signIns.slice(0, 3);
+    for (const s of shown) console.log(pc.dim(`      ${s.outcome === 'block' ? 'block    ' : 'challenge'} ${s.at.slice(0, 19).replace('T', ' ')} ${s.user} ${s.app} -> ${s.resource}: ${s.why.join(', ')} (${s.where})`));
+    if (shown.length < p.signIns.length) console.log(pc.dim(`      … ${p.signIns.length - shown.length} more sign-ins (-v lists them all)`));
   }
   for (const n of r.notes) console.log(pc.yellow(`  note: ${n}`));
   if (!r.attacks.length) return;
@@ -124,8 +127,9 @@ export function registerCaCommands(program: Command): void {
     .option('--groups <file>', 'group and role membership: YAML/JSON mapping of group or role id to member ids or UPNs')
     .option('--named-locations <file>', 'named locations (our list, or Graph\'s {"value":[...]} export) for policies that refer to them by id')
     .option('--format <format>', 'text or json', 'text')
+    .option('-v, --verbose', 'list every sign-in each policy would block or challenge')
     .action(
-      action(async (opts: { logs: string[]; labels?: string; groups?: string; namedLocations?: string; format: string }) => {
+      action(async (opts: { logs: string[]; labels?: string; groups?: string; namedLocations?: string; format: string; verbose?: boolean }) => {
         const fmt = format(opts.format);
         const logDirs = opts.logs.map((l) => resolve(l));
         const extra = opts.namedLocations ? readNamedLocations(opts.namedLocations) : undefined;
@@ -136,7 +140,7 @@ export function registerCaCommands(program: Command): void {
         if (logs.skipped.count) console.error(pc.yellow(`skipped ${logs.skipped.count} unreadable row(s): ${logs.skipped.examples.join('; ')}`));
         const report = whatIf(set, logs, { members, namedLocations: extra, labels });
         if (fmt === 'json') console.log(JSON.stringify(whatIfJson(report)));
-        else printWhatIf(report);
+        else printWhatIf(report, !!opts.verbose);
       }),
     );
 

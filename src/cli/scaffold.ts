@@ -68,7 +68,7 @@ function printDiagnostics(ds: Diagnostic[]): void {
 export function registerScaffoldCommands(program: Command): void {
   program
     .command('init')
-    .description('scaffold a detection repository here: sessionguard.yaml, the token-theft rule pack, watchlists, playbooks, workbooks')
+    .description('scaffold a detection repository here: sessionguard.yaml, the token-theft rule pack, watchlists, playbooks, workbooks, Conditional Access policies')
     .argument('[dir]', 'folder to set up', '.')
     .action(
       action((dir: string) => {
