@@ -167,6 +167,8 @@ export function makePlan(set: CaSet, deployed: Deployed, enable: boolean): Plan 
 
 function graphFailure(what: string, e: unknown): UserError {
   const g = e as { statusCode?: number; code?: string; message?: string };
+  if (e instanceof UserError) return e;
+  if (!g.statusCode || g.statusCode < 0) return new UserError(`could not reach Microsoft Graph for ${what}: ${g.message ?? String(e)}`);
   return new UserError(`Microsoft Graph refused ${what}: ${g.statusCode ?? ''} ${g.code ?? ''} ${g.message ?? String(e)}`.replace(/\s+/g, ' ').trim());
 }
 

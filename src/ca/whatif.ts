@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../diagnostics.js';
 import { checkSchema } from '../rules/check.js';
-import { readYamlFile } from '../rules/source.js';
+import { positionOf, readYamlFile } from '../rules/source.js';
 import { readLabels } from '../runner/simulate.js';
 import { attackerPasses, compilePolicy, type Decision, type EvalContext } from './evaluate.js';
 import type { CaSet, NamedLocation } from './model.js';
@@ -86,13 +86,16 @@ export function readNamedLocations(file: string): (NamedLocation & { id?: string
   const ds = checkSchema(src, isList ? NAMED_LOCATIONS_EXPORT_SCHEMA : NAMED_LOCATIONS_GRAPH_LIST_SCHEMA);
   if (ds.length) throw new UserError('invalid --named-locations file', ds);
   const list = (isList ? src.data : (src.data as { value: unknown }).value) as (NamedLocation & { id?: string })[];
-  for (const l of list) {
-    if (l['@odata.type'] !== '#microsoft.graph.ipNamedLocation') continue;
-    for (const range of l.ipRanges) {
-      const p = cidrProblem(range.cidrAddress);
-      if (p) throw new UserError(`${file}: named location '${l.displayName}': ${p}`);
-    }
-  }
+  const problems = list.flatMap((l, i) =>
+    l['@odata.type'] !== '#microsoft.graph.ipNamedLocation'
+      ? []
+      : l.ipRanges.flatMap((range, j) => {
+          const p = cidrProblem(range.cidrAddress);
+          const pos = positionOf(src, [...(isList ? [] : ['value']), i, 'ipRanges', j, 'cidrAddress']);
+          return p ? [{ file, line: pos.line, col: pos.col, severity: 'error' as const, message: `${p}; expected address/prefix` }] : [];
+        }),
+  );
+  if (problems.length) throw new UserError('invalid --named-locations file', problems);
   return list;
 }
 
