@@ -211,8 +211,7 @@ export function registerConditionalAccess(fake: FakeAzure, state: ConditionalAcc
     const cur = state.namedLocations.get(r.params.id!);
     if (!cur) return notFound('namedLocation', r.params.id!);
     const next = { ...cur, ...(r.body as Obj) };
-    const { id, createdDateTime, modifiedDateTime, ...shape } = next;
-    void id, void createdDateTime, void modifiedDateTime;
+    const shape = Object.fromEntries(Object.entries(next).filter(([k]) => !['id', 'createdDateTime', 'modifiedDateTime'].includes(k)));
     // Graph wants the @odata.type on an update and refuses to change it.
     const problems = problemsOf(validators.location, shape);
     if ((r.body as Obj | undefined)?.['@odata.type'] !== cur['@odata.type']) problems.push({ code: 'semantic', message: '@odata.type is required and cannot change', path: '/@odata.type' });

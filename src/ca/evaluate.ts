@@ -133,8 +133,15 @@ export function compilePolicy(policy: CaPolicy, ctx: EvalContext): CompiledPolic
       const kind = BUILT_IN_STRENGTH[g.authenticationStrength.id.toLowerCase()];
       met.push(kind === 'mfa' ? s.mfaSatisfied : kind === 'passwordless' ? s.methods.some((m) => PASSWORDLESS.test(m)) : kind === 'phishingResistant' ? s.methods.some((m) => PHISHING_RESISTANT.test(m)) : false);
     }
-    for (const t of g.termsOfUse ?? []) (names.push('termsOfUse'), met.push(false), void t);
-    for (const f of g.customAuthenticationFactors ?? []) (names.push('customAuthenticationFactor'), met.push(false), void f);
+    // Terms of use and custom factors leave no trace in sign-in rows: never met.
+    if (g.termsOfUse?.length) {
+      names.push('termsOfUse');
+      met.push(false);
+    }
+    if (g.customAuthenticationFactors?.length) {
+      names.push('customAuthenticationFactor');
+      met.push(false);
+    }
     if (!names.length) return [];
     const ok = g.operator === 'AND' ? met.every(Boolean) : met.some(Boolean);
     return ok ? [] : names.filter((_, i) => !met[i]);
@@ -170,14 +177,13 @@ export function compilePolicy(policy: CaPolicy, ctx: EvalContext): CompiledPolic
       const sc = policy.sessionControls;
       const f = sc?.signInFrequency;
       if (f?.isEnabled) {
-        if (f.frequencyInterval === 'everyTime') {
-          d.session.push('sign-in frequency: every time');
-          if (!s.freshAuth) (d.challenges.push('reauthentication'), raise('challenge'));
-        } else {
-          const limit = (f.value ?? 0) * (f.type === 'days' ? 86_400_000 : 3_600_000);
-          d.session.push(`sign-in frequency: ${f.value} ${f.type}`);
-          const since = s.freshAuth ? 0 : ctx.sinceFreshAuth(s);
-          if (since !== null && since > limit) (d.challenges.push('reauthentication'), raise('challenge'));
+        const every = f.frequencyInterval === 'everyTime';
+        d.session.push(every ? 'sign-in frequency: every time' : `sign-in frequency: ${f.value} ${f.type}`);
+        const limit = every ? 0 : (f.value ?? 0) * (f.type === 'days' ? 86_400_000 : 3_600_000);
+        const since = s.freshAuth ? 0 : every ? Infinity : ctx.sinceFreshAuth(s);
+        if (since !== null && since > limit) {
+          d.challenges.push('reauthentication');
+          raise('challenge');
         }
       }
       if (sc?.persistentBrowser?.isEnabled) d.session.push(`persistent browser: ${sc.persistentBrowser.mode}`);
@@ -187,7 +193,10 @@ export function compilePolicy(policy: CaPolicy, ctx: EvalContext): CompiledPolic
         // A session can be bound only to a registered device's key, by a native client on Windows.
         const bindable = !!s.device.deviceId && !!s.device.trustType && s.platform === 'windows' && s.clientAppType === 'mobileAppsAndDesktopClients';
         if (bindable) d.session.push('token bound to the device');
-        else (d.blocks.push('token protection: no registered device to bind the session to'), raise('block'));
+        else {
+          d.blocks.push('token protection: no registered device to bind the session to');
+          raise('block');
+        }
       }
       if (d.outcome === 'allow' && d.session.length) d.outcome = 'session';
       return d;
