@@ -3,6 +3,7 @@
 import { ArmStore, registerArm } from './arm.js';
 import { FakeAzure, type FakeOptions } from './server.js';
 import { GraphState, registerGraph, type GraphUser } from './graph.js';
+import { ConditionalAccessState, registerConditionalAccess } from './graph-ca.js';
 
 export interface StartOptions extends FakeOptions {
   /** Keep ARM state in this JSON file across restarts (default: memory only). */
@@ -15,6 +16,7 @@ export interface RunningFake {
   fake: FakeAzure;
   arm: ArmStore;
   graph: GraphState;
+  conditionalAccess: ConditionalAccessState;
   url: string;
   ca: string;
   caFile: string;
@@ -29,11 +31,14 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
   registerArm(fake, arm);
   const graph = new GraphState(opts.users);
   registerGraph(fake, graph, arm);
+  const conditionalAccess = new ConditionalAccessState();
+  registerConditionalAccess(fake, conditionalAccess);
   await fake.start();
   return {
     fake,
     arm,
     graph,
+    conditionalAccess,
     url: fake.url,
     ca: fake.ca,
     caFile: fake.caFile,

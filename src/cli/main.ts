@@ -11,6 +11,7 @@ import { registerTestCommand } from './test.js';
 import { registerDemoCommand } from './demo.js';
 import { registerSigmaCommands } from './sigma.js';
 import { registerRespondCommands } from './respond.js';
+import { registerCaCommands } from './ca.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -23,7 +24,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands, registerRespondCommands];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands, registerRespondCommands, registerCaCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

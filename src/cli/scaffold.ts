@@ -68,7 +68,7 @@ function printDiagnostics(ds: Diagnostic[]): void {
 export function registerScaffoldCommands(program: Command): void {
   program
     .command('init')
-    .description('scaffold a detection repository here: sessionguard.yaml, the token-theft rule pack, watchlists, playbooks, workbooks')
+    .description('scaffold a detection repository here: sessionguard.yaml, the token-theft rule pack, watchlists, playbooks, workbooks, Conditional Access policies')
     .argument('[dir]', 'folder to set up', '.')
     .action(
       action((dir: string) => {
@@ -80,6 +80,7 @@ export function registerScaffoldCommands(program: Command): void {
         copyTree(join(PACKAGE_ROOT, 'rules'), join(root, 'rules'), created, skipped);
         copyTree(join(PACKAGE_ROOT, 'playbooks'), join(root, 'playbooks'), created, skipped);
         copyTree(join(PACKAGE_ROOT, 'workbooks'), join(root, 'workbooks'), created, skipped);
+        copyTree(join(PACKAGE_ROOT, 'ca'), join(root, 'ca'), created, skipped);
         for (const d of ['playbooks', 'workbooks']) mkdirSync(join(root, d), { recursive: true });
         writeNew(join(root, '.gitignore'), 'node_modules/\ndist/\n.sessionguard/\n', created, skipped);
         const version = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
