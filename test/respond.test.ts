@@ -195,6 +195,15 @@ describe('sessionguard respond', () => {
     expect(again.steps).toEqual([{ action: 'removeAuthMethodsSince', status: 'already', detail: 'no removable method registered since 2026-03-02T09:00:00.000Z', calls: [] }]);
   });
 
+  it('finds a guest by its #EXT# UPN (dry run)', async () => {
+    f.graph.addUser({ id: 'e0e0e0e0-0000-4000-8000-00000000e0e0', userPrincipalName: 'pat_fabrikam.com#EXT#@contoso.onmicrosoft.com' });
+    const from = f.fake.requests.length;
+    const r = await cli(['respond', '--user', 'pat_fabrikam.com#EXT#@contoso.onmicrosoft.com', '--revoke', '--dry-run'], dir, f.env());
+    expect(r.code).toBe(0);
+    expect(graphCalls(from)).toEqual(['GET /v1.0/users/pat_fabrikam.com%23EXT%23%40contoso.onmicrosoft.com']);
+    expect(r.stdout).toMatch(/revoke\s+would/);
+  });
+
   it('reports an unknown user (404) without crashing', async () => {
     const r = await cli(['respond', '--user', 'nobody@contoso.com', '--revoke'], dir, f.env());
     expect(r.code).toBe(1);

@@ -86,7 +86,8 @@ export function registerRespondCommands(program: Command): void {
       action(async (o: RespondOpts) => {
         if (!['text', 'json'].includes(o.format)) throw new UserError(`--format: expected text or json, got ${JSON.stringify(o.format)}`);
         const user = o.user.trim();
-        if (!user || /[\s/\\?#]/.test(user)) throw new UserError(`--user ${JSON.stringify(o.user)}: expected a user principal name (name@domain) or an object id (GUID)`);
+        // Guest UPNs carry '#EXT#'; the path segment is encoded, but '/' and '\' are never part of a user.
+        if (!user || /[\s/\\]/.test(user)) throw new UserError(`--user ${JSON.stringify(o.user)}: expected a user principal name (name@domain) or an object id (GUID)`);
         let since: Date | undefined;
         if (o.removeAuthMethodsSince !== undefined) {
           since = new Date(o.removeAuthMethodsSince);
