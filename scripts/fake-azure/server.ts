@@ -118,7 +118,8 @@ export class FakeAzure {
 
   private async handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
     const seq = ++this.seq;
-    const u = new URL(req.url ?? '/', 'https://fake');
+    // Some SDK calls send '//subscriptions/…' (an id joined to the endpoint): not a host name.
+    const u = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), 'https://fake');
     const path = u.pathname.replace(/\/{2,}/g, '/');
     const method = (req.method ?? 'GET').toUpperCase();
     const headers: Record<string, string> = {};
