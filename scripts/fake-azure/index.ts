@@ -2,6 +2,7 @@
 // `npm run fake-azure` script starts one by hand.
 import { ArmStore, registerArm } from './arm.js';
 import { FakeAzure, type FakeOptions } from './server.js';
+import { IncidentStore, registerIncidents } from './incidents.js';
 
 export interface StartOptions extends FakeOptions {
   /** Keep ARM state in this JSON file across restarts (default: memory only). */
@@ -11,6 +12,7 @@ export interface StartOptions extends FakeOptions {
 export interface RunningFake {
   fake: FakeAzure;
   arm: ArmStore;
+  incidents: IncidentStore;
   url: string;
   ca: string;
   caFile: string;
@@ -23,10 +25,13 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
   const arm = new ArmStore(opts.stateFile);
   fake.registerControl();
   registerArm(fake, arm);
+  const incidents = new IncidentStore();
+  registerIncidents(fake, incidents);
   await fake.start();
   return {
     fake,
     arm,
+    incidents,
     url: fake.url,
     ca: fake.ca,
     caFile: fake.caFile,

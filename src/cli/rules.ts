@@ -54,6 +54,8 @@ export function compileAll(project: Project, workspace: string | undefined): Wor
       delayProfile: project.config.ingestionDelay,
       rules: project.rules,
       cache: project.cache,
+      playbooks: project.playbooks,
+      watchlists: project.watchlists,
     }),
   );
   project.cache.save();

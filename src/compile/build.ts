@@ -14,6 +14,9 @@ import { alertRuleModel, type AlertRuleModel } from './alertRule.js';
 import { alertRuleResource, json, template } from './arm.js';
 import { alertRuleGuid } from './ids.js';
 import { planDelay } from './ingestion.js';
+import type { Playbook } from '../playbooks/model.js';
+import { playbookFiles } from '../playbooks/resources.js';
+import type { Watchlist } from '../rules/watchlists.js';
 
 export interface RuleInput {
   rule: Rule;
@@ -28,6 +31,9 @@ export interface CompileInput {
   delayProfile: Record<string, number>;
   rules: RuleInput[];
   cache: KqlCache;
+  /** Response playbooks (Playbooks/ and AutomationRules/ are written when given). */
+  playbooks?: Playbook[];
+  watchlists?: Watchlist[];
 }
 
 export interface CompiledRule {
@@ -144,6 +150,11 @@ export function compileWorkspace(input: CompileInput): WorkspaceOutput {
     files.set(`kql/${c.stem}.kql`, c.query + '\n');
     files.set(`models/${c.stem}.json`, json({ name: c.model.name, kind: c.model.kind, apiVersion: c.model.apiVersion, properties: c.model.properties }));
   });
+  if (input.playbooks) {
+    const pb = playbookFiles({ workspace: ws, playbooks: input.playbooks, watchlists: input.watchlists ?? [], rules: compiled });
+    diagnostics.push(...pb.diagnostics);
+    for (const [k, v] of pb.files) files.set(k, v);
+  }
   files.set('combined/azuredeploy.json', json(template(resources, `All sessionguard analytics rules for workspace ${ws.name}`)));
   // Repositories deploys every ARM template it finds: keep it away from the combined copy and the models.
   files.set('sentinel-deployment.config', json({ prioritizedcontentfiles: [], excludecontentfiles: ['combined', 'models', 'kql', 'manifest.json'], parameterfilemappings: {} }));
