@@ -2,16 +2,20 @@
 // `npm run fake-azure` script starts one by hand.
 import { ArmStore, registerArm } from './arm.js';
 import { FakeAzure, type FakeOptions } from './server.js';
+import { GraphState, registerGraph, type GraphUser } from './graph.js';
 import { IncidentStore, registerIncidents } from './incidents.js';
 
 export interface StartOptions extends FakeOptions {
   /** Keep ARM state in this JSON file across restarts (default: memory only). */
   stateFile?: string;
+  /** Users the fake Graph knows; others are 404. */
+  users?: (Partial<GraphUser> & { id: string; userPrincipalName: string })[];
 }
 
 export interface RunningFake {
   fake: FakeAzure;
   arm: ArmStore;
+  graph: GraphState;
   incidents: IncidentStore;
   url: string;
   ca: string;
@@ -25,12 +29,15 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
   const arm = new ArmStore(opts.stateFile);
   fake.registerControl();
   registerArm(fake, arm);
+  const graph = new GraphState(opts.users);
+  registerGraph(fake, graph, arm);
   const incidents = new IncidentStore();
   registerIncidents(fake, incidents);
   await fake.start();
   return {
     fake,
     arm,
+    graph,
     incidents,
     url: fake.url,
     ca: fake.ca,
@@ -43,3 +50,4 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
 export { FakeAzure } from './server.js';
 export type { RecordedRequest } from './server.js';
 export { ArmStore } from './arm.js';
+export { GraphState } from './graph.js';
