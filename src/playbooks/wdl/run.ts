@@ -223,7 +223,7 @@ export async function runWorkflow(o: RunOptions): Promise<RunResult> {
         }
         case 'ApiConnection': {
           const raw = a.inputs as { host: { connection: { name: string } } };
-          const key = /\['\$connections'\]\['([^']+)'\]/.exec(raw.host.connection.name)?.[1] ?? '';
+          const key = /\('\$connections'\)\['([^']+)'\]/.exec(raw.host.connection.name)?.[1] ?? '';
           const inp = evaluateValue(a.inputs, scope) as { method: string; path: string; body?: unknown };
           const connector = o.connectors[key];
           if (!connector) throw new ExprError(`no emulation for the '${key}' connector`);
