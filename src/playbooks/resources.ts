@@ -1,12 +1,12 @@
 // Playbooks and automation rules as what a workspace should contain: ARM PUT bodies for deploy
 // (DesiredResource) and ARM templates for `build` (dist/<ws>/Playbooks, dist/<ws>/AutomationRules).
-import type { CompiledRule } from '../compile/build.js';
 import { escapeArm, json, TEMPLATE_SCHEMA } from '../compile/arm.js';
 import { alertRuleGuid } from '../compile/ids.js';
 import { MANAGED_TAG, MANAGED_VALUE, type DesiredResource } from '../deploy/desired.js';
 import { UserError, type Diagnostic } from '../diagnostics.js';
 import { endpointsFor } from '../azure/endpoints.js';
 import { workspaceResourceId, type WorkspaceConfig } from '../rules/config.js';
+import type { Rule } from '../rules/model.js';
 import type { Watchlist } from '../rules/watchlists.js';
 import { AUTOMATION_API, automationRules, type AutomationRef } from './automation.js';
 import { CONTAINMENT_STEPS, type Playbook } from './model.js';
@@ -130,7 +130,7 @@ function excludedFor(input: PlaybookInput): (pb: Playbook) => string[] {
 }
 
 /** The automation rules a workspace should have, as exact ARM PUT bodies. */
-export function automationRuleResources(input: PlaybookInput & { rules: CompiledRule[] }): DesiredResource[] {
+export function automationRuleResources(input: PlaybookInput & { rules: { rule: Rule; enabled: boolean }[] }): DesiredResource[] {
   const { sub, rg, wsId } = requireArm(input.workspace);
   const ref: AutomationRef = {
     alertRuleId: (id) => `${wsId}/providers/Microsoft.SecurityInsights/alertRules/${alertRuleGuid(id, input.workspace)}`,
@@ -200,7 +200,7 @@ function playbookTemplate(pb: Playbook, def: WorkflowDefinition): Record<string,
 }
 
 /** Files `build` writes for a workspace: one template per playbook and one per automation rule. */
-export function playbookFiles(input: PlaybookInput & { rules: CompiledRule[] }): { files: Map<string, string>; diagnostics: Diagnostic[] } {
+export function playbookFiles(input: PlaybookInput & { rules: { rule: Rule; enabled: boolean }[] }): { files: Map<string, string>; diagnostics: Diagnostic[] } {
   const files = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   const ids = new Map<string, string[]>();
