@@ -13,6 +13,7 @@ import { loadWatchlists } from '../../src/rules/watchlists.js';
 import { loadPlaybooks } from '../../src/playbooks/model.js';
 import { automationRuleResources, playbookResources } from '../../src/playbooks/resources.js';
 import { checkWorkflow } from '../../src/playbooks/wdl/check.js';
+import { graphPermissions } from '../../src/playbooks/permissions.js';
 import { hasStackTrace, project, ROOT, runCli } from '../helpers/cli.js';
 import { fakeAzure, HAVE_AZURE_SPECS, SUB } from '../helpers/fake.js';
 import { bundled, definition } from './harness.js';
@@ -170,6 +171,14 @@ describe('our workflow checks catch broken definitions', () => {
     const d = fresh();
     d.actions.Add_comment.runAfter = { For_each_account: ['Done'] };
     expect(checkWorkflow(d, opts).join('\n')).toContain('definition.actions.Add_comment.runAfter.For_each_account.0: must be equal to one of the allowed values');
+  });
+});
+
+describe('Graph permissions follow the steps', () => {
+  it('contain needs more than revoke; notify needs none', () => {
+    expect(graphPermissions(bundled('sg-contain'))).toEqual(['IdentityRiskyUser.ReadWrite.All', 'Mail.Send', 'User.EnableDisableAccount.All', 'User.Read.All', 'User.RevokeSessions.All', 'UserAuthenticationMethod.ReadWrite.All']);
+    expect(graphPermissions(bundled('sg-revoke'))).toEqual(['IdentityRiskyUser.ReadWrite.All', 'Mail.Send', 'User.Read.All', 'User.RevokeSessions.All']);
+    expect(graphPermissions(bundled('sg-notify'))).toEqual([]);
   });
 });
 
