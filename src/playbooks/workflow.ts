@@ -47,6 +47,8 @@ export function literal(s: string): string {
 
 const ACCOUNT = "items('For_each_account')";
 const KEY = "outputs('Account_key')";
+/** How the report names an account: UPN and object id, as far as the entity has them. */
+const LABEL = "outputs('Account_label')";
 const USER_ID = "body('Get_user')?['id']";
 const INCIDENT_ID = "triggerBody()?['object']?['id']";
 
@@ -144,7 +146,7 @@ function containment(pb: Playbook, audience: string): { actions: Json; last: str
             {
               Delete_auth_method: action('Http', http('DELETE', `${user}/authentication/@{${segment}}/@{encodeURIComponent(${method}?['id'])}`, audience), {}),
               Report_auth_method: append(
-                `@{${KEY}}: remove @{${segment}} method @{${method}?['id']} registered @{${method}?['createdDateTime']} ${status('Delete_auth_method')}`,
+                `@{${LABEL}}: remove @{${segment}} method @{${method}?['id']} registered @{${method}?['createdDateTime']} ${status('Delete_auth_method')}`,
                 { Delete_auth_method: ANY_END },
               ),
             },
@@ -157,7 +159,7 @@ function containment(pb: Playbook, audience: string): { actions: Json; last: str
       prev = 'For_each_auth_method';
     }
   }
-  const summary = `@{${KEY}}: ${parts.join('; ')}`;
+  const summary = `@{${LABEL}}: ${parts.join('; ')}`;
   actions.Report_contained = append(summary, { [prev!]: ALL });
   actions.Count_contained = action('IncrementVariable', { name: 'containedNow', value: 1 }, { Report_contained: ['Succeeded'] });
   let last = 'Count_contained';
@@ -190,9 +192,9 @@ function containment(pb: Playbook, audience: string): { actions: Json; last: str
           }),
           {},
         ),
-        Report_user_notified: append(`@{${KEY}}: tell the user ${status('Notify_user')}`, { Notify_user: ANY_END }),
+        Report_user_notified: append(`@{${LABEL}}: tell the user ${status('Notify_user')}`, { Notify_user: ANY_END }),
       },
-      { Report_no_sender: append(`@{${KEY}}: user not told: no sender mailbox (the notifySender parameter is empty)`, {}) },
+      { Report_no_sender: append(`@{${LABEL}}: user not told: no sender mailbox (the notifySender parameter is empty)`, {}) },
       { [last]: ALL },
     );
     last = 'If_sender_configured';
@@ -205,17 +207,22 @@ function perAccount(pb: Playbook, audience: string): Json {
   const contains = CONTAINMENT_STEPS.some((s) => pb.steps.includes(s));
   const key = {
     Account_key: action('Compose', `@toLower(coalesce(${ACCOUNT}?['AadUserId'], concat(${ACCOUNT}?['Name'], '@', ${ACCOUNT}?['UPNSuffix'])))`, {}),
+    Account_label: action(
+      'Compose',
+      `@concat(coalesce(${ACCOUNT}?['Name'], ''), if(empty(coalesce(${ACCOUNT}?['UPNSuffix'], '')), '', concat('@', ${ACCOUNT}?['UPNSuffix'])), if(empty(coalesce(${ACCOUNT}?['AadUserId'], '')), '', concat(' (', ${ACCOUNT}?['AadUserId'], ')')))`,
+      { Account_key: ['Succeeded'] },
+    ),
   };
   const excludedByEntity = `@contains(parameters('excludedObjectIds'), toLower(coalesce(${ACCOUNT}?['AadUserId'], '')))`;
-  const excludedText = `@{${KEY}}: excluded account (break-glass or service account): left untouched`;
+  const excludedText = `@{${LABEL}}: excluded account (break-glass or service account): left untouched`;
   if (!contains) {
     return {
       ...key,
       If_excluded: ifAction(
         excludedByEntity,
         { Report_excluded: append(excludedText, {}) },
-        { Report_notify_only: append(`@{${KEY}}: nothing changed (this playbook only notifies)`, {}) },
-        { Account_key: ['Succeeded'] },
+        { Report_notify_only: append(`@{${LABEL}}: nothing changed (this playbook only notifies)`, {}) },
+        { Account_label: ['Succeeded'] },
       ),
     };
   }
@@ -227,17 +234,17 @@ function perAccount(pb: Playbook, audience: string): Json {
     {
       If_already_contained: ifAction(
         `@contains(string(coalesce(body('Get_incident')?['properties']?['labels'], createArray())), concat('${CONTAINED_LABEL}', ${USER_ID}))`,
-        { Report_already: append(`@{${KEY}}: already contained by an earlier run for this incident; nothing done again`, {}) },
+        { Report_already: append(`@{${LABEL}}: already contained by an earlier run for this incident; nothing done again`, {}) },
         {
           If_dry_run: ifAction(
             `@parameters('dryRun')`,
-            { Report_dry_run: append(`@{${KEY}}: dry run: would ${literal(would.join(', '))}`, {}) },
+            { Report_dry_run: append(`@{${LABEL}}: dry run: would ${literal(would.join(', '))}`, {}) },
             {
               If_over_limit: ifAction(
                 `@greaterOrEquals(add(variables('containedBefore'), variables('containedNow')), parameters('maxAccountsPerHour'))`,
                 {
                   Report_over_limit: append(
-                    `@{${KEY}}: NOT contained: blast-radius limit reached (@{add(variables('containedBefore'), variables('containedNow'))} accounts contained in the last hour, at most @{parameters('maxAccountsPerHour')}); a person must decide`,
+                    `@{${LABEL}}: NOT contained: blast-radius limit reached (@{add(variables('containedBefore'), variables('containedNow'))} accounts contained in the last hour, at most @{parameters('maxAccountsPerHour')}); a person must decide`,
                     {},
                   ),
                 },
@@ -265,14 +272,14 @@ function perAccount(pb: Playbook, audience: string): Json {
           { Decide: { ...decide, runAfter: {} } },
           {
             Report_lookup_failed: append(
-              `@{${KEY}}: not contained: user lookup FAILED (HTTP @{coalesce(outputs('Get_user')?['statusCode'], 'no answer')} @{coalesce(body('Get_user')?['error']?['code'], '')})`,
+              `@{${LABEL}}: not contained: user lookup FAILED (HTTP @{coalesce(outputs('Get_user')?['statusCode'], 'no answer')} @{coalesce(body('Get_user')?['error']?['code'], '')})`,
               {},
             ),
           },
           { Get_user: ANY_END },
         ),
       },
-      { Account_key: ['Succeeded'] },
+      { Account_label: ['Succeeded'] },
     ),
   };
 }

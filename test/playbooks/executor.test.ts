@@ -72,15 +72,15 @@ describe('sg-contain on an incident naming a victim, a break-glass account and a
     expect(mail.body).toContain('How to spot the fake page');
     // The incident: one comment saying what was done to whom, when; severity and tags.
     const [text] = comments(inc.id);
-    expect(text).toContain(`${ana.id}: disable account done; revoke sessions done; confirm compromised done; remove recently added sign-in methods done`);
-    expect(text).toContain(`${ben.id}: excluded account (break-glass or service account): left untouched`);
+    expect(text).toContain(`${ana.upn} (${ana.id}): disable account done; revoke sessions done; confirm compromised done; remove recently added sign-in methods done`);
+    expect(text).toContain(`${ben.upn} (${ben.id}): excluded account (break-glass or service account): left untouched`);
     expect(text).toMatch(/ran at \d{4}-\d\d-\d\dT/);
     const after = fake.incidents.get(inc.id)!;
     expect(after.properties.severity).toBe('High');
     expect(after.properties.labels.map((l) => l.labelName).sort()).toEqual(['sessionguard-contained', `sg-contained:${ana.id}`]);
     // The SOC channel heard about it.
     expect(fake.graph.webhooks.at(-1)).toMatchObject({ name: 'soc' });
-    expect(JSON.stringify(fake.graph.webhooks.at(-1)!.body)).toContain(`${ana.id}: disable account done`);
+    expect(JSON.stringify(fake.graph.webhooks.at(-1)!.body)).toContain(`${ana.upn} (${ana.id}): disable account done`);
   });
 
   it('never sends a request naming the excluded account', () => {
@@ -102,7 +102,7 @@ describe('sg-contain on an incident naming a victim, a break-glass account and a
     expect(fake.graph.mutations.length).toBe(mutations);
     expect(fake.graph.user(dora.id)).toEqual(state);
     expect(fake.incidents.get(inc.id)!.properties.labels).toEqual(labels);
-    expect(comments(inc.id)[1]).toContain(`${dora.id}: already contained by an earlier run for this incident; nothing done again`);
+    expect(comments(inc.id)[1]).toContain(`${dora.upn} (${dora.id}): already contained by an earlier run for this incident; nothing done again`);
   });
 });
 
@@ -127,7 +127,7 @@ describe('guardrails and errors', () => {
     expect(fake.graph.user(x3.id)!.accountEnabled).toBe(true);
     expect(graphRequests(fake, seq).filter((q) => JSON.stringify(q).includes(x3.id) && q.method !== 'GET')).toEqual([]);
     const [text] = comments(inc.id);
-    expect(text).toContain(`${x3.id}: NOT contained: blast-radius limit reached (3 accounts contained in the last hour, at most 3); a person must decide`);
+    expect(text).toContain(`${x3.upn} (${x3.id}): NOT contained: blast-radius limit reached (3 accounts contained in the last hour, at most 3); a person must decide`);
   });
 
   it('dry run only comments what it would have done', async () => {
@@ -146,7 +146,7 @@ describe('guardrails and errors', () => {
     expect(after.properties.labels).toEqual([]);
     const [text] = comments(inc.id);
     expect(text).toContain('in DRY-RUN mode: nothing was changed');
-    expect(text).toContain(`${carl.id}: dry run: would disable account, revoke sessions, confirm compromised, remove recently added sign-in methods`);
+    expect(text).toContain(`${carl.upn} (${carl.id}): dry run: would disable account, revoke sessions, confirm compromised, remove recently added sign-in methods`);
   });
 
   it('reports 404, 403 and 429 from Graph in the comment and carries on', async () => {
@@ -158,8 +158,8 @@ describe('guardrails and errors', () => {
       const r = await run(fake, definition(bundled('sg-contain'), []), triggerBody(inc, [gone, carl]), params);
       expect(r.errors).toEqual([]);
       const [text] = comments(inc.id);
-      expect(text).toContain(`${gone.id}: not contained: user lookup FAILED (HTTP 404 Request_ResourceNotFound)`);
-      expect(text).toContain(`${carl.id}: disable account done; revoke sessions FAILED (HTTP 429 TooManyRequests); confirm compromised FAILED (HTTP 403 Authorization_RequestDenied); remove recently added sign-in methods done`);
+      expect(text).toContain(`${gone.upn} (${gone.id}): not contained: user lookup FAILED (HTTP 404 Request_ResourceNotFound)`);
+      expect(text).toContain(`${carl.upn} (${carl.id}): disable account done; revoke sessions FAILED (HTTP 429 TooManyRequests); confirm compromised FAILED (HTTP 403 Authorization_RequestDenied); remove recently added sign-in methods done`);
       // The retry policy tried the throttled call three times (once and two retries).
       expect(graphRequests(fake, seq).filter((q) => q.path.endsWith('/revokeSignInSessions'))).toHaveLength(3);
       // A partial containment leaves no mark, so the next run tries again.
@@ -170,7 +170,7 @@ describe('guardrails and errors', () => {
     }
     const again = await run(fake, definition(bundled('sg-contain'), []), triggerBody(inc, [carl]), params);
     expect(again.errors).toEqual([]);
-    expect(comments(inc.id)[1]).toContain(`${carl.id}: disable account done; revoke sessions done; confirm compromised done`);
+    expect(comments(inc.id)[1]).toContain(`${carl.upn} (${carl.id}): disable account done; revoke sessions done; confirm compromised done`);
     expect(fake.graph.user(carl.id)!.riskState).toBe('confirmedCompromised');
   });
 
@@ -199,7 +199,7 @@ describe('the other tiers', () => {
       'POST /v1.0/identityProtection/riskyUsers/confirmCompromised',
     ]);
     expect(fake.graph.user(p.id)!.accountEnabled).toBe(true);
-    expect(comments(inc.id)[0]).toContain(`${p.id}: user not told: no sender mailbox (the notifySender parameter is empty)`);
+    expect(comments(inc.id)[0]).toContain(`${p.upn} (${p.id}): user not told: no sender mailbox (the notifySender parameter is empty)`);
   });
 
   it('sg-notify calls no Graph at all and tags the incident', async () => {
@@ -209,6 +209,6 @@ describe('the other tiers', () => {
     expect(r.errors).toEqual([]);
     expect(graphRequests(fake, seq)).toEqual([]);
     expect(fake.incidents.get(inc.id)!.properties.labels.map((l) => l.labelName)).toEqual(['sessionguard-review']);
-    expect(comments(inc.id)[0]).toContain(`${ana.id}: nothing changed (this playbook only notifies)`);
+    expect(comments(inc.id)[0]).toContain(`${ana.upn} (${ana.id}): nothing changed (this playbook only notifies)`);
   });
 });
