@@ -49,7 +49,9 @@ const ACCOUNT = "items('For_each_account')";
 const KEY = "outputs('Account_key')";
 /** How the report names an account: UPN and object id, as far as the entity has them. */
 const LABEL = "outputs('Account_label')";
-const USER_ID = "body('Get_user')?['id']";
+/** The account's object id and mail, set from the Graph lookup (variables: they are read in other branches). */
+const USER_ID = "variables('userId')";
+const USER_MAIL = "variables('userMail')";
 const INCIDENT_ID = "triggerBody()?['object']?['id']";
 
 function msi(audience: string): Json {
@@ -186,7 +188,7 @@ function containment(pb: Playbook, audience: string): { actions: Json; last: str
             message: {
               subject: literal(subject),
               body: { contentType: 'HTML', content: literal(html) },
-              toRecipients: [{ emailAddress: { address: `@{coalesce(body('Get_user')?['mail'], body('Get_user')?['userPrincipalName'])}` } }],
+              toRecipients: [{ emailAddress: { address: `@{${USER_MAIL}}` } }],
             },
             saveToSentItems: false,
           }),
@@ -228,59 +230,41 @@ function perAccount(pb: Playbook, audience: string): Json {
   }
   const would = pb.steps.filter((s) => CONTAINMENT_STEPS.includes(s)).map((s) => STEP_TEXT[s]);
   const c = containment(pb, audience);
-  const decide = ifAction(
-    `@contains(parameters('excludedObjectIds'), toLower(${USER_ID}))`,
-    { Report_excluded_by_id: append(excludedText, {}) },
-    {
-      If_already_contained: ifAction(
-        `@contains(string(coalesce(body('Get_incident')?['properties']?['labels'], createArray())), concat('${CONTAINED_LABEL}', ${USER_ID}))`,
-        { Report_already: append(`@{${LABEL}}: already contained by an earlier run for this incident; nothing done again`, {}) },
-        {
-          If_dry_run: ifAction(
-            `@parameters('dryRun')`,
-            { Report_dry_run: append(`@{${LABEL}}: dry run: would ${literal(would.join(', '))}`, {}) },
-            {
-              If_over_limit: ifAction(
-                `@greaterOrEquals(add(variables('containedBefore'), variables('containedNow')), parameters('maxAccountsPerHour'))`,
-                {
-                  Report_over_limit: append(
-                    `@{${LABEL}}: NOT contained: blast-radius limit reached (@{add(variables('containedBefore'), variables('containedNow'))} accounts contained in the last hour, at most @{parameters('maxAccountsPerHour')}); a person must decide`,
-                    {},
-                  ),
-                },
-                c.actions,
-                {},
-              ),
-            },
-            {},
-          ),
-        },
-        {},
-      ),
-    },
-    {},
-  );
+  // The decision is a variable, set in two steps, so that the branches stay shallow (Logic Apps
+  // limits nesting) and no expression reads an action that may not have run.
+  const uid = "toLower(coalesce(body('Get_user')?['id'], ''))";
+  const found = "equals(outputs('Get_user')?['statusCode'], 200)";
+  const already = `contains(string(coalesce(body('Get_incident')?['properties']?['labels'], createArray())), concat('${CONTAINED_LABEL}', ${uid}))`;
+  const over = "greaterOrEquals(add(variables('containedBefore'), variables('containedNow')), parameters('maxAccountsPerHour'))";
+  const decided = `@if(not(${found}), 'lookupFailed', if(contains(parameters('excludedObjectIds'), ${uid}), 'excluded', if(${already}, 'already', if(parameters('dryRun'), 'dryRun', if(${over}, 'overLimit', 'contain')))))`;
+  const is = (d: string) => `equals(variables('decision'), '${d}')`;
+  const message =
+    `@{if(${is('excluded')}, ${q('excluded account (break-glass or service account): left untouched')}, ` +
+    `if(${is('lookupFailed')}, concat('not contained: user lookup FAILED (', variables('lookupError'), ')'), ` +
+    `if(${is('already')}, 'already contained by an earlier run for this incident; nothing done again', ` +
+    `if(${is('dryRun')}, ${q('dry run: would ' + would.join(', '))}, ` +
+    `concat('NOT contained: blast-radius limit reached (', string(add(variables('containedBefore'), variables('containedNow'))), ' accounts contained in the last hour, at most ', string(parameters('maxAccountsPerHour')), '); a person must decide')))))}`;
   return {
     ...key,
-    If_excluded: ifAction(
-      excludedByEntity,
-      { Report_excluded: append(excludedText, {}) },
+    Decide_by_entity: action('SetVariable', { name: 'decision', value: `@if(${excludedByEntity.slice(1)}, 'excluded', 'lookup')` }, { Account_label: ['Succeeded'] }),
+    If_lookup: ifAction(
+      `@${is('lookup')}`,
       {
         Get_user: action('Http', http('GET', `@{parameters('graphEndpoint')}/v1.0/users/@{encodeURIComponent(${KEY})}?$select=id,userPrincipalName,mail,accountEnabled`, audience), {}),
-        If_user_found: ifAction(
-          `@equals(outputs('Get_user')?['statusCode'], 200)`,
-          { Decide: { ...decide, runAfter: {} } },
-          {
-            Report_lookup_failed: append(
-              `@{${LABEL}}: not contained: user lookup FAILED (HTTP @{coalesce(outputs('Get_user')?['statusCode'], 'no answer')} @{coalesce(body('Get_user')?['error']?['code'], '')})`,
-              {},
-            ),
-          },
-          { Get_user: ANY_END },
+        Set_user_id: action('SetVariable', { name: 'userId', value: `@${uid}` }, { Get_user: ANY_END }),
+        Set_user_mail: action('SetVariable', { name: 'userMail', value: "@{coalesce(body('Get_user')?['mail'], body('Get_user')?['userPrincipalName'], '')}" }, { Set_user_id: ['Succeeded'] }),
+        Set_lookup_error: action(
+          'SetVariable',
+          { name: 'lookupError', value: "HTTP @{coalesce(outputs('Get_user')?['statusCode'], 'no answer')} @{coalesce(body('Get_user')?['error']?['code'], '')}" },
+          { Set_user_mail: ['Succeeded'] },
         ),
+        Decide_after_lookup: action('SetVariable', { name: 'decision', value: decided }, { Set_lookup_error: ['Succeeded'] }),
       },
-      { Account_label: ['Succeeded'] },
+      {},
+      { Decide_by_entity: ['Succeeded'] },
     ),
+    If_not_contain: ifAction(`@not(${is('contain')})`, { Report_decision: append(`@{${LABEL}}: ${message}`, {}) }, {}, { If_lookup: ['Succeeded'] }),
+    If_contain: ifAction(`@${is('contain')}`, c.actions, {}, { If_not_contain: ['Succeeded'] }),
   };
 }
 
@@ -332,8 +316,13 @@ export function workflowDefinition(input: WorkflowInputs): WorkflowDefinition {
     Initialize_report: action('InitializeVariable', { variables: [{ name: 'report', type: 'array', value: [] }] }, {}),
     Initialize_contained_now: action('InitializeVariable', { variables: [{ name: 'containedNow', type: 'integer', value: 0 }] }, { Initialize_report: ['Succeeded'] }),
     Initialize_contained_before: action('InitializeVariable', { variables: [{ name: 'containedBefore', type: 'integer', value: 0 }] }, { Initialize_contained_now: ['Succeeded'] }),
+    // One variable per action: InitializeVariable takes a single variable.
+    Initialize_decision: action('InitializeVariable', { variables: [{ name: 'decision', type: 'string', value: '' }] }, { Initialize_contained_before: ['Succeeded'] }),
+    Initialize_user_id: action('InitializeVariable', { variables: [{ name: 'userId', type: 'string', value: '' }] }, { Initialize_decision: ['Succeeded'] }),
+    Initialize_user_mail: action('InitializeVariable', { variables: [{ name: 'userMail', type: 'string', value: '' }] }, { Initialize_user_id: ['Succeeded'] }),
+    Initialize_account: action('InitializeVariable', { variables: [{ name: 'lookupError', type: 'string', value: '' }] }, { Initialize_user_mail: ['Succeeded'] }),
   };
-  let before: RunAfter = { 'Entities_-_Get_Accounts': ['Succeeded'], Initialize_contained_before: ['Succeeded'] };
+  let before: RunAfter = { 'Entities_-_Get_Accounts': ['Succeeded'], Initialize_account: ['Succeeded'] };
   if (contains) {
     const workspace = `first(split(${INCIDENT_ID}, '/providers/Microsoft.SecurityInsights/'))`;
     actions.Get_incident = action('Http', http('GET', `@{parameters('armEndpoint')}@{${INCIDENT_ID}}?api-version=${INCIDENTS_API}`, armAudience), {});
@@ -381,7 +370,7 @@ export function workflowDefinition(input: WorkflowInputs): WorkflowDefinition {
           { Assume_limit_reached: ['Succeeded'] },
         ),
       },
-      { Count_contained_before: ALL, List_recent_incidents: ANY_END },
+      { Count_contained_before: ALL, List_recent_incidents: ANY_END, Initialize_account: ['Succeeded'] },
     );
     before = { 'Entities_-_Get_Accounts': ['Succeeded'], If_count_complete: ['Succeeded'], Get_incident: ANY_END };
   }

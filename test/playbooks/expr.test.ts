@@ -47,9 +47,10 @@ describe('WDL expressions', () => {
     expect(ev("@string(createArray(1, 'it''s'))")).toBe('[1,"it\'s"]');
   });
 
-  it('if() evaluates only the branch it takes', () => {
-    expect(ev("@if(equals(1, 1), 'yes', boom())")).toBe('yes');
-    expect(() => ev("@if(equals(1, 2), 'yes', boom())")).toThrow('boom was evaluated');
+  it('if() evaluates both branches, as Logic Apps does, and returns the one it takes', () => {
+    expect(ev("@if(equals(1, 1), 'yes', 'no')")).toBe('yes');
+    expect(ev("@if(equals(1, 2), 'yes', 'no')")).toBe('no');
+    expect(() => ev("@if(equals(1, 1), 'yes', boom())")).toThrow('boom was evaluated');
   });
 
   it('syntax errors say where', () => {

@@ -138,15 +138,14 @@ describe('our workflow checks catch broken definitions', () => {
     const d = fresh();
     d.actions.Add_comment.runAfter = { Nope: ['Succeeded'] };
     d.actions['Entities_-_Get_Accounts'].inputs.host.connection.name = "@parameters('$connections')['sentinel2']['connectionId']";
-    const inner = d.actions.For_each_account.actions.If_excluded.else.actions;
-    inner.Get_user.inputs.authentication = { type: 'None' };
+    d.actions.For_each_account.actions.If_lookup.actions.Get_user.inputs.authentication = { type: 'None' };
     d.triggers.Microsoft_Sentinel_incident.inputs.path = '/subscribe';
     const problems = checkWorkflow(d, opts);
     expect(problems).toEqual(
       expect.arrayContaining([
         "actions.Add_comment: runAfter names 'Nope', which is not an action in the same scope",
         "actions.Entities_-_Get_Accounts.inputs.host.connection.name: connection 'sentinel2' is not in $connections",
-        'actions.For_each_account.actions.If_excluded.else.actions.Get_user: a Microsoft Graph call must authenticate with the managed identity, audience https://graph.microsoft.com',
+        'actions.For_each_account.actions.If_lookup.actions.Get_user: a Microsoft Graph call must authenticate with the managed identity, audience https://graph.microsoft.com',
         'trigger: path is /subscribe; the Sentinel incident trigger is /incident-creation',
       ]),
     );
@@ -167,10 +166,15 @@ describe('our workflow checks catch broken definitions', () => {
     expect(problems.some((p) => p.startsWith('actions.Initialize_report.inputs.variables[0].value:'))).toBe(true);
   });
 
-  it('shape errors come from the schema', () => {
+  it('shape errors come from the schema; nesting beyond the Logic Apps limit is refused', () => {
     const d = fresh();
     d.actions.Add_comment.runAfter = { For_each_account: ['Done'] };
     expect(checkWorkflow(d, opts).join('\n')).toContain('definition.actions.Add_comment.runAfter.For_each_account.0: must be equal to one of the allowed values');
+    const deep = fresh();
+    let inner: Record<string, unknown> = { Leaf: { type: 'Compose', inputs: 'x', runAfter: {} } };
+    for (let i = 8; i >= 1; i--) inner = { [`Scope_${i}`]: { type: 'Scope', actions: inner, runAfter: {} } };
+    Object.assign(deep.actions, inner);
+    expect(checkWorkflow(deep, opts)).toEqual(['actions.Scope_1.actions.Scope_2.actions.Scope_3.actions.Scope_4.actions.Scope_5.actions.Scope_6.actions.Scope_7.actions.Scope_8.actions.Leaf: nested 9 levels deep; Logic Apps allows 8']);
   });
 });
 

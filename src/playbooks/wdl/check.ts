@@ -6,6 +6,8 @@ import { Ajv } from 'ajv';
 import { callsIn, expressionsIn, ExprError } from './expr.js';
 import { FUNCTIONS } from './functions.js';
 
+/** Nesting depth of actions (Logic Apps limits documentation: 8; Power Automate, same engine: 5). */
+const MAX_DEPTH = 8;
 const STATUS = { enum: ['Succeeded', 'Failed', 'Skipped', 'TimedOut'] };
 const NAME = '^[A-Za-z0-9_().-]{1,80}$';
 
@@ -155,7 +157,7 @@ export function checkWorkflow(def: unknown, opts: CheckOptions): string[] {
 
   // Every action, where it sits, and its enclosing loops.
   const infos = new Map<string, ActionInfo>();
-  const walk = (actions: Record<string, Record<string, unknown>>, path: string, loops: string[], topLevel: boolean) => {
+  const walk = (actions: Record<string, Record<string, unknown>>, path: string, loops: string[], topLevel: boolean, depth = 1) => {
     for (const [name, a] of Object.entries(actions)) {
       const p = `${path}.${name}`;
       if (infos.has(name)) problems.push(`${p}: action name '${name}' is used twice (names are unique across a workflow)`);
@@ -164,10 +166,12 @@ export function checkWorkflow(def: unknown, opts: CheckOptions): string[] {
         if (!(target in actions)) problems.push(`${p}: runAfter names '${target}', which is not an action in the same scope`);
       }
       const inner = a.type === 'Foreach' ? [...loops, name] : loops;
-      if (a.actions) walk(a.actions as Record<string, Record<string, unknown>>, `${p}.actions`, inner, false);
+      if (a.actions) walk(a.actions as Record<string, Record<string, unknown>>, `${p}.actions`, inner, false, depth + 1);
       const otherwise = (a.else as { actions?: Record<string, Record<string, unknown>> } | undefined)?.actions;
-      if (otherwise) walk(otherwise, `${p}.else.actions`, inner, false);
+      if (otherwise) walk(otherwise, `${p}.else.actions`, inner, false, depth + 1);
       if (a.type === 'InitializeVariable' && !topLevel) problems.push(`${p}: InitializeVariable must be at the top level of the workflow`);
+      if (a.type === 'InitializeVariable' && ((a.inputs as { variables?: unknown[] }).variables ?? []).length !== 1) problems.push(`${p}: InitializeVariable takes exactly one variable`);
+      if (depth > MAX_DEPTH) problems.push(`${p}: nested ${depth} levels deep; Logic Apps allows ${MAX_DEPTH}`);
     }
   };
   walk(d.actions, 'actions', [], true);

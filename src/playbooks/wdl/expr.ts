@@ -147,12 +147,14 @@ function evalNode(n: Node, scope: Scope): Value {
       throw new ExprError(`cannot select '${String(key)}' from ${typeof t}`);
     }
     case 'call': {
-      // Lazy functions: only the chosen branch is evaluated.
+      // Every argument is evaluated first, if() included: Logic Apps does the same, so an expression
+      // that works here does not depend on a branch being left alone.
+      const args = n.args.map((a) => evalNode(a, scope));
       if (n.name === 'if') {
-        if (n.args.length !== 3) throw new ExprError('if() takes 3 arguments');
-        return evalNode(n.args[0]!, scope) === true ? evalNode(n.args[1]!, scope) : evalNode(n.args[2]!, scope);
+        if (args.length !== 3) throw new ExprError('if() takes 3 arguments');
+        return args[0] === true ? args[1] : args[2];
       }
-      return scope.call(n.name, n.args.map((a) => evalNode(a, scope)));
+      return scope.call(n.name, args);
     }
   }
 }
