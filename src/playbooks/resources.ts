@@ -171,7 +171,7 @@ function playbookTemplate(pb: Playbook, def: WorkflowDefinition): Record<string,
   const parameters: Record<string, unknown> = {};
   const workflowParams: Record<string, unknown> = { $connections: { value } };
   const deployParam = (name: string, type: string, description: string) => {
-    parameters[name] = { type, defaultValue: def.parameters[name]?.defaultValue ?? '', metadata: { description } };
+    parameters[name] = { type, defaultValue: escapeArm(def.parameters[name]?.defaultValue ?? ''), metadata: { description } };
     workflowParams[name] = { value: `[parameters('${name}')]` };
   };
   if (def.parameters.teamsWebhookUrl) deployParam('teamsWebhookUrl', 'securestring', 'Teams incoming-webhook URL for the SOC channel (a secret: pass it at deployment, never commit it)');

@@ -40,11 +40,6 @@ function q(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** Text placed in the definition as is: a leading @ or an @{ would be read as an expression. */
-export function literal(s: string): string {
-  return s.replace(/@\{/g, '@@{').replace(/^@/, '@@');
-}
-
 const ACCOUNT = "items('For_each_account')";
 const KEY = "outputs('Account_key')";
 /** How the report names an account: UPN and object id, as far as the entity has them. */
@@ -176,9 +171,6 @@ function containment(pb: Playbook, audience: string): { actions: Json; last: str
   );
   last = 'If_all_done';
   if (pb.steps.includes('notifyUser')) {
-    const disabled = pb.steps.includes('disableAccount');
-    const subject = pb.settings.userSubject || DEFAULT_USER_SUBJECT;
-    const html = pb.settings.userMessage ? userMessageHtml(pb.settings.userMessage) : defaultUserMessage(disabled);
     actions.If_sender_configured = ifAction(
       `@not(empty(parameters('notifySender')))`,
       {
@@ -186,8 +178,8 @@ function containment(pb: Playbook, audience: string): { actions: Json; last: str
           'Http',
           http('POST', `@{parameters('graphEndpoint')}/v1.0/users/@{encodeURIComponent(parameters('notifySender'))}/sendMail`, audience, {
             message: {
-              subject: literal(subject),
-              body: { contentType: 'HTML', content: literal(html) },
+              subject: "@parameters('userSubject')",
+              body: { contentType: 'HTML', content: "@parameters('userMessage')" },
               toRecipients: [{ emailAddress: { address: `@{${USER_MAIL}}` } }],
             },
             saveToSentItems: false,
@@ -296,7 +288,16 @@ export function workflowDefinition(input: WorkflowInputs): WorkflowDefinition {
   }
   if (pb.steps.includes('notifyTeams')) parameters.teamsWebhookUrl = { type: 'SecureString', defaultValue: '' };
   if (pb.steps.includes('notifyEmail')) parameters.socEmailTo = { type: 'String', defaultValue: pb.settings.emailTo.join(';') };
-  if (pb.steps.includes('notifyUser')) parameters.notifySender = { type: 'String', defaultValue: pb.settings.mailSender };
+  if (pb.steps.includes('notifyUser')) {
+    parameters.notifySender = { type: 'String', defaultValue: pb.settings.mailSender };
+    // The author's text travels as parameter values, which are never read as expressions.
+    parameters.userSubject = { type: 'String', defaultValue: pb.settings.userSubject || DEFAULT_USER_SUBJECT };
+    parameters.userMessage = { type: 'String', defaultValue: pb.settings.userMessage ? userMessageHtml(pb.settings.userMessage) : defaultUserMessage(pb.steps.includes('disableAccount')) };
+  }
+  if (pb.steps.includes('tag')) {
+    parameters.tagNames = { type: 'Array', defaultValue: pb.settings.tags };
+    parameters.incidentTags = { type: 'Array', defaultValue: pb.settings.tags.map((t) => ({ Tag: t })) };
+  }
 
   const triggers = {
     Microsoft_Sentinel_incident: {
@@ -385,14 +386,14 @@ export function workflowDefinition(input: WorkflowInputs): WorkflowDefinition {
   let last = 'For_each_account';
   const incidentUpdate: Json = {};
   if (pb.steps.includes('setSeverity')) incidentUpdate.severity = pb.settings.severity;
-  if (pb.steps.includes('tag')) incidentUpdate.tagsToAdd = { TagsToAdd: pb.settings.tags.map((t) => ({ Tag: literal(t) })) };
+  if (pb.steps.includes('tag')) incidentUpdate.tagsToAdd = { TagsToAdd: "@parameters('incidentTags')" };
   if (Object.keys(incidentUpdate).length) {
     actions.If_not_dry_run_update = ifAction(
       `@not(parameters('dryRun'))`,
       {
         Update_incident: action('ApiConnection', sentinel('put', '/Incidents', { incidentArmId: `@${INCIDENT_ID}`, ...incidentUpdate }), {}),
         Report_incident_updated: append(
-          `incident: ${[incidentUpdate.severity ? `severity ${String(incidentUpdate.severity)}` : '', incidentUpdate.tagsToAdd ? `tags ${literal(pb.settings.tags.join(', '))}` : ''].filter(Boolean).join(', ')}: @{if(equals(outputs('Update_incident')?['statusCode'], 200), 'done', concat('FAILED (HTTP ', string(coalesce(outputs('Update_incident')?['statusCode'], 'no answer')), ')'))}`,
+          `incident: ${[incidentUpdate.severity ? `severity ${String(incidentUpdate.severity)}` : '', incidentUpdate.tagsToAdd ? "tags @{join(parameters('tagNames'), ', ')}" : ''].filter(Boolean).join(', ')}: @{if(equals(outputs('Update_incident')?['statusCode'], 200), 'done', concat('FAILED (HTTP ', string(coalesce(outputs('Update_incident')?['statusCode'], 'no answer')), ')'))}`,
           { Update_incident: ANY_END },
         ),
       },

@@ -2,6 +2,9 @@
 // fake Sentinel incidents API on loopback (HTTPS): what they call, what they leave alone, what they say.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFake } from '../../scripts/fake-azure/index.js';
+import { join } from 'node:path';
+import { loadPlaybooks } from '../../src/playbooks/model.js';
+import { project } from '../helpers/cli.js';
 import { fakeAzure } from '../helpers/fake.js';
 import { bundled, definition, graphRequests, lastSeq, run, triggerBody, WORKSPACE, type Person } from './harness.js';
 
@@ -210,5 +213,20 @@ describe('the other tiers', () => {
     expect(graphRequests(fake, seq)).toEqual([]);
     expect(fake.incidents.get(inc.id)!.properties.labels.map((l) => l.labelName)).toEqual(['sessionguard-review']);
     expect(comments(inc.id)[0]).toContain(`${ana.upn} (${ana.id}): nothing changed (this playbook only notifies)`);
+  });
+
+  it('text from the playbook author is sent as written, never read as an expression', async () => {
+    const dir = project({
+      'playbooks/odd.yaml': 'name: odd\nsteps: [revokeSessions, tag, notifyUser]\nsettings:\n  tags: ["@{x}", "[y"]\n  userSubject: "@{utcNow()} sign-in"\n  userMessage: "Call @{helpdesk} <now>"\n',
+    });
+    const { playbooks, diagnostics } = loadPlaybooks([join(dir, 'playbooks')], dir);
+    expect(diagnostics).toEqual([]);
+    const p: Person = { id: '7c000000-0000-4000-8000-000000000001', upn: 'fay@contoso.com' };
+    fake.graph.addUser({ id: p.id, userPrincipalName: p.upn, mail: p.upn });
+    const inc = incident('odd text');
+    const r = await run(fake, definition(playbooks[0]!, []), triggerBody(inc, [p]), { notifySender: SENDER });
+    expect(r.errors).toEqual([]);
+    expect(fake.incidents.get(inc.id)!.properties.labels.map((l) => l.labelName)).toEqual([`sg-contained:${p.id}`, '@{x}', '[y']);
+    expect(fake.graph.mail.at(-1)).toMatchObject({ to: [p.upn], subject: '@{utcNow()} sign-in', body: '<p>Call @{helpdesk} &lt;now&gt;</p>' });
   });
 });
