@@ -1,5 +1,6 @@
 // Opens a detection repository: configuration, watchlists and rules, validated with their KQL.
 // The commands (validate, build, fmt, test, …) all start here.
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
 import type { RuleInput } from './compile/build.js';
@@ -10,11 +11,14 @@ import { loadConfig, type Config } from './rules/config.js';
 import { loadRules } from './rules/load.js';
 import { positionInScalar, positionOf } from './rules/source.js';
 import { loadWatchlists, type Watchlist } from './rules/watchlists.js';
+import { checkResponses } from './playbooks/automation.js';
+import { loadPlaybooks, type Playbook } from './playbooks/model.js';
 
 export interface Project {
   config: Config;
   rules: RuleInput[];
   watchlists: Watchlist[];
+  playbooks: Playbook[];
   env: SchemaEnv;
   cache: KqlCache;
   diagnostics: Diagnostic[];
@@ -51,5 +55,7 @@ export function openProject(cwd: string, opts: OpenOptions = {}): Project {
     }
   }
   cache.save();
-  return { config, rules, watchlists: wl.watchlists, env, cache, diagnostics };
+  const pbs = loadPlaybooks(config.playbooks.filter((d) => existsSync(d)), cwd);
+  diagnostics.push(...pbs.diagnostics, ...checkResponses(loaded.rules, pbs.playbooks));
+  return { config, rules, watchlists: wl.watchlists, playbooks: pbs.playbooks, env, cache, diagnostics };
 }

@@ -4,6 +4,7 @@ import { ArmStore, registerArm } from './arm.js';
 import { FakeAzure, type FakeOptions } from './server.js';
 import { GraphState, registerGraph, type GraphUser } from './graph.js';
 import { ConditionalAccessState, registerConditionalAccess } from './graph-ca.js';
+import { IncidentStore, registerIncidents } from './incidents.js';
 
 export interface StartOptions extends FakeOptions {
   /** Keep ARM state in this JSON file across restarts (default: memory only). */
@@ -17,6 +18,7 @@ export interface RunningFake {
   arm: ArmStore;
   graph: GraphState;
   conditionalAccess: ConditionalAccessState;
+  incidents: IncidentStore;
   url: string;
   ca: string;
   caFile: string;
@@ -33,12 +35,15 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
   registerGraph(fake, graph, arm);
   const conditionalAccess = new ConditionalAccessState();
   registerConditionalAccess(fake, conditionalAccess);
+  const incidents = new IncidentStore();
+  registerIncidents(fake, incidents);
   await fake.start();
   return {
     fake,
     arm,
     graph,
     conditionalAccess,
+    incidents,
     url: fake.url,
     ca: fake.ca,
     caFile: fake.caFile,

@@ -55,6 +55,8 @@ export function compileAll(project: Project, workspace: string | undefined): Wor
       rules: project.rules,
       cache: project.cache,
       workbooks: { dirs: project.config.workbooks, env: project.env },
+      playbooks: project.playbooks,
+      watchlists: project.watchlists,
     }),
   );
   project.cache.save();
@@ -97,6 +99,9 @@ export function registerRuleCommands(program: Command): void {
           const enabled = o.rules.filter((r) => r.enabled).length;
           console.log(`${pc.bold(o.workspace.name)}: ${o.rules.length} rules (${enabled} enabled) -> ${dir}/`);
           console.log(`  ${o.rules.length} ARM templates in AnalyticsRules/, combined/azuredeploy.json, models/, kql/, manifest.json`);
+          const pbs = [...o.files.keys()].filter((k) => k.startsWith('Playbooks/')).length;
+          const autos = [...o.files.keys()].filter((k) => k.startsWith('AutomationRules/')).length;
+          if (pbs || autos) console.log(`  ${pbs} playbooks in Playbooks/, ${autos} automation rules in AutomationRules/`);
           if (opts.verbose) {
             for (const r of o.rules) {
               console.log(`  ${r.rule.id} ${pc.dim(r.guid)} ${r.rule.kind} ${r.model.apiVersion}${r.enabled ? '' : ' (disabled)'}`);

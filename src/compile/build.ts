@@ -16,6 +16,9 @@ import { alertRuleGuid } from './ids.js';
 import { planDelay } from './ingestion.js';
 import type { SchemaEnv } from '../kql/kusto.js';
 import { compileWorkbooks } from '../workbooks/resources.js';
+import type { Playbook } from '../playbooks/model.js';
+import { playbookFiles } from '../playbooks/resources.js';
+import type { Watchlist } from '../rules/watchlists.js';
 
 export interface RuleInput {
   rule: Rule;
@@ -32,6 +35,9 @@ export interface CompileInput {
   cache: KqlCache;
   /** Workbook sources to check and emit under Workbooks/ (none when absent). */
   workbooks?: { dirs: string[]; env: SchemaEnv };
+  /** Response playbooks (Playbooks/ and AutomationRules/ are written when given). */
+  playbooks?: Playbook[];
+  watchlists?: Watchlist[];
 }
 
 export interface CompiledRule {
@@ -148,6 +154,11 @@ export function compileWorkspace(input: CompileInput): WorkspaceOutput {
     files.set(`kql/${c.stem}.kql`, c.query + '\n');
     files.set(`models/${c.stem}.json`, json({ name: c.model.name, kind: c.model.kind, apiVersion: c.model.apiVersion, properties: c.model.properties }));
   });
+  if (input.playbooks) {
+    const pb = playbookFiles({ workspace: ws, playbooks: input.playbooks, watchlists: input.watchlists ?? [], rules: compiled });
+    diagnostics.push(...pb.diagnostics);
+    for (const [k, v] of pb.files) files.set(k, v);
+  }
   files.set('combined/azuredeploy.json', json(template(resources, `All sessionguard analytics rules for workspace ${ws.name}`)));
   // Repositories deploys every ARM template it finds: keep it away from the combined copy and the models.
   files.set('sentinel-deployment.config', json({ prioritizedcontentfiles: [], excludecontentfiles: ['combined', 'models', 'kql', 'manifest.json'], parameterfilemappings: {} }));

@@ -4,6 +4,7 @@
 // incidents; automation runs the rule's playbooks after a latency, within the guardrails.
 import type { CompiledRule } from '../compile/build.js';
 import { parseDuration } from '../rules/duration.js';
+import { playbooksForRule } from '../playbooks/automation.js';
 import { CONTAINMENT_STEPS, type Playbook, type Step } from '../playbooks/model.js';
 import { alertsFromResult, type Alert, type QueryResult } from './alerts.js';
 import { Incidents, type Incident } from './incidents.js';
@@ -78,13 +79,6 @@ interface Scheduled {
   times: number[];
 }
 
-function playbooksFor(rule: CompiledRule, playbooks: Playbook[]): Playbook[] {
-  const r = rule.rule.response;
-  if (!r) return [];
-  const named = (r.playbooks ?? []).map((n) => playbooks.find((p) => p.name === n)).filter((p): p is Playbook => !!p);
-  if (named.length) return named;
-  return r.tier ? playbooks.filter((p) => p.tier === r.tier) : [];
-}
 
 const reverse = new WeakMap<Map<string, string>, Map<string, string>>();
 /** UPN (lower case) -> AadUserId, built once per directory. */
@@ -177,7 +171,7 @@ export function replay(o: ReplayOptions): ReplayResult {
       const trigger = filed.created || rule.response?.onAlertAdded === true;
       if (!trigger) continue;
       const at = new Date(t + latency);
-      for (const pb of playbooksFor(plan.rule, o.playbooks)) {
+      for (const pb of playbooksForRule(plan.rule.rule, o.playbooks)) {
         for (const acct of incidentAccounts(filed.incident, o.directory)) {
           const excluded = (acct.id && (o.excludedAccountIds.has(acct.id) || pb.excludedAccountIds.includes(acct.id))) || false;
           const recent = new Set(contained.filter((c) => c.t > at.getTime() - 60 * MIN).map((c) => c.account));
