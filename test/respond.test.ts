@@ -306,6 +306,8 @@ describe('sessionguard grant', () => {
       { principalId: PID['sg-contain'], resourceId: sp, appRoleId: ROLE['User.RevokeSessions.All'] },
       // sg-revoke: everything but the one it has
       { principalId: PID['sg-revoke'], resourceId: sp, appRoleId: ROLE['IdentityRiskyUser.ReadWrite.All'] },
+      // Every containment playbook looks the user up first.
+      { principalId: PID['sg-revoke'], resourceId: sp, appRoleId: ROLE['User.Read.All'] },
       { principalId: PID['sg-revoke'], resourceId: sp, appRoleId: ROLE['User.ReadWrite.All'] },
       { principalId: PID['sg-revoke'], resourceId: sp, appRoleId: ROLE['UserAuthenticationMethod.ReadWrite.All'] },
     ]);
@@ -328,12 +330,12 @@ describe('sessionguard grant', () => {
     const target = { subscriptionId: SUB, resourceGroup: 'rg-sentinel', workspaceArmId: '/subscriptions/x/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-sentinel' };
     const run = (dryRun: boolean) => grant(graphClient(ctx), logicClient(ctx, SUB), playbooks, target, dryRun);
     expect((await run(false)).ok).toBe(true);
-    expect(f.graph.permissions).toHaveLength(9);
+    expect(f.graph.permissions).toHaveLength(10);
     const from = f.fake.requests.length;
     const again = await run(false);
     expect(again.ok).toBe(true);
     expect(writes(from)).toEqual([]);
-    expect(again.playbooks.flatMap((g) => g.permissions.map((p) => p.status))).toEqual(Array(9).fill('present'));
+    expect(again.playbooks.flatMap((g) => g.permissions.map((p) => p.status))).toEqual(Array(10).fill('present'));
 
     f.graph.permissions.length = 0;
     const from2 = f.fake.requests.length;

@@ -1,6 +1,7 @@
 // `grant`: after deployment, give each playbook's managed identity the Microsoft Graph application
 // permissions its steps need, and no more. Graph app roles are directory objects, outside ARM, so
 // no template can grant them: this runs after deploy, reading each identity from its Logic App.
+import { graphPermissions } from '../playbooks/permissions.js';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { LogicManagementClient } from '@azure/arm-logic';
 import type { Playbook, Step } from '../playbooks/model.js';
@@ -13,22 +14,9 @@ export const ROLE_AUTOMATION_CONTRIBUTOR = { name: 'Microsoft Sentinel Automatio
 export const ROLE_RESPONDER = { name: 'Microsoft Sentinel Responder', id: '3e150937-b8fe-4cfb-8069-0eaf05ecd056' };
 
 /** Least-privilege Graph application permissions per playbook step. */
-export const STEP_PERMISSIONS: Partial<Record<Step, string[]>> = {
-  revokeSessions: ['User.RevokeSessions.All'],
-  // The documented pair for PATCH accountEnabled.
-  disableAccount: ['User.EnableDisableAccount.All', 'User.Read.All'],
-  confirmCompromised: ['IdentityRiskyUser.ReadWrite.All'],
-  // passwordProfile is a sensitive property: User.EnableDisableAccount.All does not cover it, and
-  // User.ReadWrite.All is the application permission the v1.0 update-user page documents for it.
-  requirePasswordChange: ['User.ReadWrite.All'],
-  removeAuthMethodsSince: ['UserAuthenticationMethod.ReadWrite.All'],
-  // notifyUser sends the user mail through Graph sendMail as the playbook's identity.
-  notifyUser: ['Mail.Send'],
-};
-
+/** The playbook's permissions: one table, shared with the generator that emits its Graph calls. */
 export function permissionsFor(p: Playbook): string[] {
-  const all = p.steps.flatMap((s) => STEP_PERMISSIONS[s] ?? []);
-  return [...new Set(all)].sort();
+  return graphPermissions(p);
 }
 
 export interface GrantTarget {
