@@ -4,13 +4,12 @@ import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
-import { azureContext } from '../azure/context.js';
 import { writeTrees } from '../compile/write.js';
 import { UserError } from '../diagnostics.js';
 import { applyPlan } from '../deploy/apply.js';
 import { exportFiles } from '../deploy/export.js';
 import { planCounts, planWorkspace, type Counts, type WorkspacePlan } from '../deploy/plan.js';
-import { RemoteError, Remote } from '../deploy/remote.js';
+import { RemoteError, remoteFor, type Remote } from '../deploy/remote.js';
 import { applyText, countsJson, countsLine, planText } from '../deploy/report.js';
 import { deployments, type Deployment } from '../deploy/targets.js';
 import { openValid } from './rules.js';
@@ -48,8 +47,7 @@ async function planAll(deps: Deployment[], prune: boolean): Promise<Planned[]> {
   const out: Planned[] = [];
   for (const dep of deps) {
     // Credentials and endpoints per workspace: its cloud picks them.
-    const ctx = azureContext({ cloud: dep.target.config.cloud });
-    const remote = new Remote(ctx, dep.target.subscriptionId);
+    const remote = remoteFor(dep.target);
     try {
       out.push({ dep, remote, plan: await planWorkspace(remote, dep.target, dep.desired, { prune }) });
     } catch (e) {

@@ -5,7 +5,9 @@ import { createHttpHeaders, createPipelineRequest, RestError, type PipelineRespo
 import type { SecurityInsights } from '@azure/arm-securityinsight';
 import type { LogicManagementClient } from '@azure/arm-logic';
 import type { ResourceManagementClient } from '@azure/arm-resources';
-import { logicClient, resourcesClient, securityInsightsClient, type AzureContext } from '../azure/context.js';
+import { azureContext, logicClient, resourcesClient, securityInsightsClient, type AzureContext } from '../azure/context.js';
+import type { Env } from '../azure/endpoints.js';
+import type { WorkspaceConfig } from '../rules/config.js';
 import type { KindTraits } from './kinds.js';
 
 export interface RemoteResource {
@@ -193,4 +195,9 @@ export class Remote {
       }
     }
   }
+}
+
+/** The remote for a workspace: its cloud selects the endpoints (the SESSIONGUARD_*_ENDPOINT variables override them). */
+export function remoteFor(target: { subscriptionId: string; config: Pick<WorkspaceConfig, 'cloud'> }, env: Env = process.env): Remote {
+  return new Remote(azureContext({ cloud: target.config.cloud, env }), target.subscriptionId);
 }
