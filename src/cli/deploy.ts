@@ -110,7 +110,7 @@ export function registerDeployCommands(program: Command): void {
         const planned = await planAll(deployments(project, o.workspace), !!o.prune);
         const pending = planned.reduce((s, p) => s + (p.plan?.items.filter((i) => i.action !== 'unchanged').length ?? 0), 0);
         if (!o.yes && pending > 0) {
-          printPlans(planned, format === 'json' ? 'text' : format);
+          printPlans(planned, format);
           if (!process.stdin.isTTY) throw new UserError('nothing applied: not on a terminal, so pass --yes to apply this plan');
           if (!(await confirm(`apply ${pending} change${pending === 1 ? '' : 's'}? [y/N] `))) throw new UserError('nothing applied');
         }

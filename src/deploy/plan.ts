@@ -135,9 +135,8 @@ export async function planWorkspace(remote: Remote, target: DeployTarget, desire
   }
   for (const { r, traits } of managedElsewhere) {
     if (!opts.prune) continue;
-    const cur = readCurrent(r, traits);
-    const drifted = !!cur.marker && hashOf(cur.body) !== cur.marker.seen;
-    items.push({ action: 'delete', kind: traits.kind, id: r.id, label: labelOf(r, traits), apiVersion: traits.listVersion, etag: r.etag, dependsOn: [], changes: [], drifted });
+    // Drift is counted on what the code keeps; a resource pruned is gone whatever was edited in it.
+    items.push({ action: 'delete', kind: traits.kind, id: r.id, label: labelOf(r, traits), apiVersion: traits.listVersion, etag: r.etag, dependsOn: [], changes: [], drifted: false });
   }
   return { workspace: target.name, armId: target.armId, items, orphans: opts.prune ? 0 : managedElsewhere.length };
 }
