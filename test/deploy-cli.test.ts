@@ -142,8 +142,8 @@ describe('plan and apply through the CLI', { timeout: 240_000 }, () => {
       f.fake.faults.clear();
     }
     expect(last.code).toBe(0);
-    console.log(`faults test: apply converged after ${runs} run(s)`);
     const hit = f.fake.requests.filter((q) => q.seq > before && q.fault !== undefined).length;
+    console.log(`faults test: ${hit} of ${f.fake.requests.filter((q) => q.seq > before).length} requests hit a fault; apply converged after ${runs} run(s)`);
     expect(hit).toBeGreaterThan(0);
     expect(inWs('faults', 'Microsoft.SecurityInsights/alertRules')).toHaveLength(RULES.length);
     expect(inWs('faults', 'Microsoft.SecurityInsights/watchlists')).toHaveLength(LISTS.length);

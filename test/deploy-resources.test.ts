@@ -222,14 +222,16 @@ describe('apply with resources of every kind', () => {
     }
   });
 
-  it('retries past the SDK: 429 with Retry-After, 500s and dropped connections', async () => {
+  it('retries past the SDK: 429 with Retry-After, 500s and dropped connections; waits out a slow answer', async () => {
     const t = target('law-retry');
     const desired = resources(t, '3');
     const rule = desired.find((d) => d.kind === 'analyticsRule')!;
     const flow = desired.find((d) => d.kind === 'playbook')!;
     const list = desired.find((d) => d.kind === 'watchlist')!;
     const plan = await planWorkspace(remote(), t, desired, { prune: false });
+    const book = desired.find((d) => d.kind === 'workbook')!;
     f.fake.faults.add({ method: 'PUT', path: list.id, status: 500, times: 5 });
+    f.fake.faults.add({ method: 'PUT', path: book.id, delayMs: 300 });
     f.fake.faults.add({ method: 'PUT', path: rule.id, status: 429, headers: { 'retry-after': '0' }, times: 5 });
     f.fake.faults.add({ method: 'PUT', path: flow.id, drop: true, times: 5 });
     const before = lastSeq();
@@ -239,6 +241,7 @@ describe('apply with resources of every kind', () => {
     expect(statuses(rule.id)).toEqual([429, 429, 429, 429, 429, 201]);
     expect(statuses(flow.id)).toEqual([-1, -1, -1, -1, -1, 201]);
     expect(statuses(list.id)).toEqual([500, 500, 500, 500, 500, 201]);
+    expect(statuses(book.id)).toEqual([201]);
     expect(f.arm.ofType('Microsoft.Logic/workflows').filter((w) => w.id.includes('sg-revoke-3'))).toHaveLength(1);
   });
 });

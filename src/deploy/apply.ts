@@ -1,11 +1,10 @@
 // Apply: carries out a plan in dependency order with bounded concurrency. A write that finds the
 // resource changed since it was read (ETag) is reported as a conflict and not retried.
-import { hashOf } from './compare.js';
+import { hashOf, observable, stripServer } from './compare.js';
 import { KINDS } from './kinds.js';
 import { unstamp } from './marker.js';
 import { planCounts, type Counts, type PlanItem, type WorkspacePlan } from './plan.js';
 import { RemoteError, type Remote } from './remote.js';
-import { stripServer, observable } from './compare.js';
 
 export interface ItemResult {
   item: PlanItem;

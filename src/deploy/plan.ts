@@ -1,13 +1,12 @@
 // Plan: what apply would do in one workspace. Reads what is deployed, keeps only what we manage
 // (our marker, or an id we want), and compares field by field.
-import type { ResourceKind } from './desired.js';
-import type { DesiredResource } from './desired.js';
+import { createHash } from 'node:crypto';
+import type { DesiredResource, ResourceKind } from './desired.js';
 import { diffFields, hashOf, observable, stripServer, type FieldChange } from './compare.js';
 import { KIND_ORDER, KINDS, type KindTraits } from './kinds.js';
 import { stamp, unstamp, type Marker } from './marker.js';
 import type { DeployTarget } from './producers.js';
 import type { Remote, RemoteResource } from './remote.js';
-import { createHash } from 'node:crypto';
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged';
 
