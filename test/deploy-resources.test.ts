@@ -246,6 +246,25 @@ describe('apply with resources of every kind', () => {
   });
 });
 
+describe('a failure that outlasts every retry', () => {
+  it('fails the resource and what depends on it, leaves the rest, and the next run finishes the job', async () => {
+    const t = target('law-fail');
+    const desired = resources(t, '5');
+    const conn = desired.find((d) => d.kind === 'connection')!;
+    const fault = f.fake.faults.add({ method: 'PUT', path: conn.id, status: 503, headers: { 'retry-after': '0' }, times: Infinity });
+    const first = await applyPlan(remote(), await planWorkspace(remote(), t, desired, { prune: false }), { concurrency: 4 });
+    f.fake.faults.remove(fault);
+    const failed = first.results.filter((r) => !r.ok);
+    expect(failed.map((r) => r.item.kind).sort()).toEqual(['automationRule', 'connection', 'playbook']);
+    expect(failed.find((r) => r.item.kind === 'playbook')!.error).toBe(`not applied: it depends on ${conn.id}, which failed`);
+    expect(first.counts).toMatchObject({ created: 3, failed: 3 });
+    const second = await applyPlan(remote(), await planWorkspace(remote(), t, desired, { prune: false }), { concurrency: 4 });
+    expect(second.counts).toMatchObject({ created: 3, unchanged: 3, failed: 0 });
+    for (const d of desired) expect(f.arm.ofType(d.type).filter((r) => r.id.toLowerCase() === d.id.toLowerCase()), d.id).toHaveLength(1);
+    expect(planCounts(await planWorkspace(remote(), t, desired, { prune: true }))).toMatchObject({ unchanged: 6, created: 0, updated: 0, deleted: 0 });
+  });
+});
+
 describe('marker', () => {
   it('round-trips in tags, description and displayName, and finds none on foreign bodies', () => {
     const m = { applied: '0123456789ab', seen: 'ba9876543210', workspace: 'ffff' };
