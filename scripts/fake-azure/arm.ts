@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { armError, json, type FakeRequest, type FakeResponse } from './http.js';
 import { noteProblems, type FakeAzure } from './server.js';
 import { stagedVersions, type SpecIssue } from './specs.js';
+import { alertRuleChecks } from './sentinel-checks.js';
 
 export interface StoredResource {
   id: string;
@@ -56,6 +57,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     type: 'Microsoft.SecurityInsights/alertRules',
     collection: `${SI_BASE}/alertRules`,
     specVersion: (v, b) => siSpecVersion(v, b, 'Microsoft.SecurityInsights/alertRules'),
+    check: (b) => alertRuleChecks(b),
     complete: (r) => {
       const p = (r.body.properties ??= {}) as Record<string, unknown>;
       p.lastModifiedUtc = nowIso();
@@ -146,6 +148,13 @@ export class ArmStore {
     return r;
   }
 
+  /** A portal edit that lands just before our next write to `id` arrives (an ETag conflict on demand). */
+  readonly editBeforeWrite = new Map<string, (body: Record<string, unknown>) => void>();
+
+  editOnNextWrite(id: string, mutate: (body: Record<string, unknown>) => void): void {
+    this.editBeforeWrite.set(id.toLowerCase(), mutate);
+  }
+
   delete(id: string): boolean {
     const ok = this.resources.delete(id.toLowerCase());
     this.save();
@@ -226,6 +235,11 @@ async function putOne(fake: FakeAzure, store: ArmStore, t: ResourceType, req: Fa
   if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) return armError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: expected a JSON object.');
   if (!/application\/json/i.test(req.headers['content-type'] ?? '')) return armError(415, 'UnsupportedMediaType', 'The content media type is not supported. Content-Type must be application/json.');
   const body = structuredClone(req.body) as Record<string, unknown>;
+  const concurrent = store.editBeforeWrite.get(req.path.toLowerCase());
+  if (concurrent && store.get(req.path)) {
+    store.editBeforeWrite.delete(req.path.toLowerCase());
+    store.edit(req.path, concurrent);
+  }
   const existing = store.get(req.path);
   const problems: SpecIssue[] = [...(t.check?.(body, v, existing) ?? [])];
   const checkedAt = t.specVersion?.(v, body);

@@ -12,6 +12,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerSigmaCommands } from './sigma.js';
 import { registerRespondCommands } from './respond.js';
 import { registerCaCommands } from './ca.js';
+import { registerDeployCommands } from './deploy.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,7 +25,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands, registerRespondCommands, registerCaCommands];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands, registerRespondCommands, registerCaCommands, registerDeployCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {
