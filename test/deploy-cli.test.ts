@@ -9,7 +9,12 @@ import type { RunningFake } from '../scripts/fake-azure/index.js';
 
 const RULES = ['sg-01-kit-user-agent.yaml', 'sg-03-session-replay.yaml'];
 const LISTS = ['sg_allowed_automation.csv', 'sg_excluded_accounts.csv', 'sg_trusted_egress.csv'];
-const DESIRED = RULES.length + LISTS.length;
+const PLAYBOOKS = ['sg-contain.yaml', 'sg-revoke.yaml', 'sg-notify.yaml'];
+// Rules and watchlists; per playbook its Sentinel connection and its Logic App; one automation rule
+// per rule with a response (SG-01 contain, SG-03 revoke); the token theft workbook.
+const DESIRED = RULES.length + LISTS.length + 2 * PLAYBOOKS.length + 2 + 1;
+// Playbooks and their connections live in the resource group: workspaces in one group share them.
+const SHARED = 2 * PLAYBOOKS.length;
 
 /** A project that shares the KQL analysis cache of `from`, so the analyzer does not start cold. */
 function withCache(p: string, from: string): string {
@@ -17,11 +22,13 @@ function withCache(p: string, from: string): string {
   return p;
 }
 
-function files(workspaces: string[]): Record<string, string> {
+function files(workspaces: string[], rg: (w: string) => string = () => 'rg-sec'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const r of RULES) out[`rules/${r}`] = readFileSync(join(ROOT, 'rules', r), 'utf8');
   for (const l of LISTS) out[`rules/watchlists/${l}`] = readFileSync(join(ROOT, 'rules', 'watchlists', l), 'utf8');
-  out['sessionguard.yaml'] = `workspaces:\n${workspaces.map((w) => `  - name: ${w}\n    subscriptionId: ${SUB}\n    resourceGroup: rg-sec\n    workspaceName: law-${w}\n`).join('')}`;
+  for (const p of PLAYBOOKS) out[`playbooks/${p}`] = readFileSync(join(ROOT, 'playbooks', p), 'utf8');
+  out['workbooks/token-theft.yaml'] = readFileSync(join(ROOT, 'workbooks', 'token-theft.yaml'), 'utf8');
+  out['sessionguard.yaml'] = `workspaces:\n${workspaces.map((w) => `  - name: ${w}\n    subscriptionId: ${SUB}\n    resourceGroup: ${rg(w)}\n    workspaceName: law-${w}\n    location: westeurope\n`).join('')}`;
   return out;
 }
 
@@ -103,7 +110,7 @@ describe('plan and apply through the CLI', { timeout: 240_000 }, () => {
     const before = lastSeq();
     const r = await runCli(['apply', '--workspace', 'noyes'], dir, f.env());
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`plan: ${DESIRED} to create`);
+    expect(r.stdout).toContain(`plan: ${DESIRED - SHARED} to create`);
     expect(r.stderr).toContain('pass --yes');
     expect(writesSince(before)).toEqual([]);
   });
@@ -157,7 +164,9 @@ describe('plan and apply through the CLI', { timeout: 240_000 }, () => {
     const other = wsId('adhoc');
     const r = await runCli(['apply', '--workspace', other, '--yes', '--format', 'json'], dir, f.env());
     expect(r.code).toBe(0);
-    expect(counts(r.stdout)).toEqual([{ workspace: 'law-adhoc', created: DESIRED, updated: 0, deleted: 0, unchanged: 0, failed: 0, drifted: 0 }]);
+    expect(counts(r.stdout)).toEqual([{ workspace: 'law-adhoc', created: RULES.length + LISTS.length, updated: 0, deleted: 0, unchanged: 0, failed: 0, drifted: 0 }]);
+    // Not configured, so no location: what is placed by location is left out, and the user is told.
+    expect(r.stderr).toContain("workspace 'law-adhoc' has no location: playbooks and their automation rules not deployed");
     expect(inWs('adhoc', 'Microsoft.SecurityInsights/alertRules')).toHaveLength(RULES.length);
   });
 
@@ -180,7 +189,7 @@ describe('plan and apply through the CLI', { timeout: 240_000 }, () => {
 // Each CLI run starts Node and the KQL analyzer: generous limits for a loaded machine.
 describe('several workspaces', { timeout: 240_000 }, () => {
   it('--workspace all plans and applies each configured workspace, with a summary', async () => {
-    const two = withCache(project(files(['msp-a', 'msp-b'])), dir);
+    const two = withCache(project(files(['msp-a', 'msp-b'], (w) => `rg-${w}`)), dir);
     const r = await runCli(['apply', '--workspace', 'all', '--yes'], two, f.env());
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('summary');

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { writeTrees } from '../compile/write.js';
-import { UserError } from '../diagnostics.js';
+import { formatDiagnostic, UserError, type Diagnostic } from '../diagnostics.js';
 import { applyPlan } from '../deploy/apply.js';
 import { exportFiles } from '../deploy/export.js';
 import { planCounts, planWorkspace, type Counts, type WorkspacePlan } from '../deploy/plan.js';
@@ -88,7 +88,7 @@ export function registerDeployCommands(program: Command): void {
       action(async (o: Common) => {
         const format = checkFormat(o.format);
         const project = openValid([]);
-        const planned = await planAll(deployments(project, o.workspace), !!o.prune);
+        const planned = await planAll(warned(deployments(project, o.workspace)), !!o.prune);
         printPlans(planned, format);
         if (planned.some((p) => p.error)) process.exitCode = 1;
       }),
@@ -107,7 +107,7 @@ export function registerDeployCommands(program: Command): void {
         const format = checkFormat(o.format);
         const n = concurrency(o.concurrency);
         const project = openValid([]);
-        const planned = await planAll(deployments(project, o.workspace), !!o.prune);
+        const planned = await planAll(warned(deployments(project, o.workspace)), !!o.prune);
         const pending = planned.reduce((s, p) => s + (p.plan?.items.filter((i) => i.action !== 'unchanged').length ?? 0), 0);
         if (!o.yes && pending > 0) {
           printPlans(planned, format);
@@ -156,7 +156,7 @@ export function registerDeployCommands(program: Command): void {
     .action(
       action((o: { out: string; workspace: string }) => {
         const project = openValid([]);
-        const deps = deployments(project, o.workspace, { needArm: false });
+        const deps = warned(deployments(project, o.workspace, { needArm: false }));
         const out = resolve(o.out);
         writeTrees(
           deps.map((d) => {
@@ -173,4 +173,10 @@ export function registerDeployCommands(program: Command): void {
         }
       }),
     );
+}
+
+/** Warnings of the deployments (compiler notes, parts that cannot be placed) go to stderr. */
+function warned<T extends { warnings: Diagnostic[] }>(deps: T[]): T[] {
+  for (const d of deps) for (const w of d.warnings) process.stderr.write(formatDiagnostic(w) + '\n');
+  return deps;
 }

@@ -1,7 +1,7 @@
 // The producers of a workspace's desired state. Each stage that deploys something adds one line
 // to PRODUCERS; deploy only sees DesiredResource[].
 import type { WorkspaceOutput } from '../compile/build.js';
-import { UserError } from '../diagnostics.js';
+import { UserError, type Diagnostic } from '../diagnostics.js';
 import type { Project } from '../project.js';
 import type { WorkspaceConfig } from '../rules/config.js';
 import { analyticsRuleResources } from './analytics.js';
@@ -28,6 +28,8 @@ export interface ProducerInput {
   target: DeployTarget;
   /** The compiler's output for this workspace (analytics rule models, ids). */
   compiled: WorkspaceOutput;
+  /** Problems that do not stop the deployment; shown to the user. */
+  warnings?: Diagnostic[];
 }
 
 export type Producer = (input: ProducerInput) => DesiredResource[];
@@ -43,8 +45,17 @@ export const PRODUCERS: Producer[] = [
 /** The Teams webhook URL is a secret: taken from the environment at apply time, never from the repository. */
 export const TEAMS_WEBHOOK_ENV = 'SESSIONGUARD_TEAMS_WEBHOOK_URL';
 
-function playbooks({ project, target }: ProducerInput): DesiredResource[] {
-  if (project.playbooks.length === 0) return [];
+/** Logic Apps and workbooks are placed by location: a workspace given only by ARM id has none. */
+function located(input: ProducerInput, what: string): boolean {
+  if (input.target.config.location) return true;
+  const file = input.project.config.file ?? 'sessionguard.yaml';
+  input.warnings?.push({ file, line: 1, col: 1, severity: 'warning', message: `workspace '${input.target.name}' has no location: ${what} not deployed (configure the workspace with its location in ${file})` });
+  return false;
+}
+
+function playbooks(input: ProducerInput): DesiredResource[] {
+  const { project, target } = input;
+  if (project.playbooks.length === 0 || !located(input, 'playbooks and their automation rules')) return [];
   const out = playbookResources({ workspace: target.config, playbooks: project.playbooks, watchlists: project.watchlists });
   const url = process.env[TEAMS_WEBHOOK_ENV];
   for (const r of out) {
@@ -57,14 +68,16 @@ function playbooks({ project, target }: ProducerInput): DesiredResource[] {
 }
 
 function automationRules({ project, target, compiled }: ProducerInput): DesiredResource[] {
-  if (project.playbooks.length === 0) return [];
+  // They run the playbooks: without the playbooks (no location) there is nothing to run.
+  if (project.playbooks.length === 0 || !target.config.location) return [];
   return automationRuleResources({ workspace: target.config, playbooks: project.playbooks, watchlists: project.watchlists, rules: compiled.rules });
 }
 
-function workbooks({ project, target, compiled }: ProducerInput): DesiredResource[] {
+function workbooks(input: ProducerInput): DesiredResource[] {
+  const { project, target, compiled } = input;
   const { workbooks: wbs, diagnostics } = loadWorkbooks(project.config.workbooks);
   if (diagnostics.some((d) => d.severity === 'error')) throw new UserError('invalid workbook', diagnostics);
-  if (wbs.length === 0) return [];
+  if (wbs.length === 0 || !located(input, 'workbooks')) return [];
   return workbookResources(wbs, target.config, { packRuleIds: compiled.rules.map((c) => c.guid) });
 }
 

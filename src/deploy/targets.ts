@@ -43,8 +43,9 @@ export function deployments(project: Project, arg: string, opts: { needArm?: boo
     const ws = t.workspaceName ?? t.name;
     const armId = t.armId ?? `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.OperationalInsights/workspaces/${ws}`;
     const target: DeployTarget = { name: t.name, config, subscriptionId: sub, resourceGroup: rg, workspaceName: ws, armId };
-    const desired = desiredState({ project, target, compiled }, opts.producers ?? PRODUCERS);
-    out.push({ target, desired, compiled, warnings: compiled.diagnostics.filter((d) => d.severity !== 'error') });
+    const warnings = compiled.diagnostics.filter((d) => d.severity !== 'error');
+    const desired = desiredState({ project, target, compiled, warnings }, opts.producers ?? PRODUCERS);
+    out.push({ target, desired, compiled, warnings });
   }
   project.cache.save();
   if (errors.length) throw new UserError(`✖ ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing deployed`, errors);
