@@ -1,7 +1,7 @@
 // Scalar built-in functions over compiled argument closures. Each implementation is chosen once per
 // call site; the returned closure runs per row.
 import { createHash } from 'node:crypto';
-import { kustoHash } from './xxhash.js';
+import { kustoHash, kustoHashTicks } from './xxhash.js';
 import { UserError } from '../diagnostics.js';
 import {
   TICKS_PER_DAY,
@@ -20,6 +20,9 @@ import {
 } from './values.js';
 
 export type Fn = (i: number) => Val;
+
+/** 0001-01-01 (the .NET epoch) to 1970-01-01, in 100-ns ticks. */
+const DOTNET_EPOCH_TICKS = 621355968000000000n;
 export interface Arg {
   f: Fn;
   t: KType;
@@ -1178,10 +1181,18 @@ export const SCALARS: Record<string, Impl> = {
     };
   },
   hash: (a) => {
-    const s = str(a[0]!);
+    // strings: XXH64 of the UTF-8 bytes; datetimes: of the 8 little-endian bytes of .NET ticks (0001-01-01)
+    const key: (i: number) => bigint | null =
+      a[0]!.t === 'datetime'
+        ? ((f) => (i: number) => {
+            const t = f(i) as bigint | null;
+            return t === null ? null : kustoHashTicks(t + DOTNET_EPOCH_TICKS);
+          })(a[0]!.f)
+        : ((s) => (i: number) => kustoHash(s(i)))(str(a[0]!));
     const mod = a[1] ? num(a[1]) : null;
     return (i) => {
-      const h = kustoHash(s(i));
+      const h = key(i);
+      if (h === null) return null;
       if (!mod) return Number(h); // beyond 2^53 the JS number is approximate (documented limitation)
       const m = mod(i);
       if (!m) return null;
