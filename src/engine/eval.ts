@@ -807,6 +807,19 @@ function union(tables: (Table | null)[], o: UnionOpts): Table {
   return { cols, n };
 }
 
+function packsRow(e: Expr): boolean {
+  let hit = false;
+  const walk = (x: unknown): void => {
+    if (hit || !x || typeof x !== 'object') return;
+    if (Array.isArray(x)) return x.forEach(walk);
+    const o = x as Record<string, unknown>;
+    if (o.k === 'call' && o.fn === 'pack_all') hit = true;
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(e);
+  return hit;
+}
+
 function filterIdx(t: Table, f: Fn): number[] {
   const idx: number[] = [];
   for (let i = 0; i < t.n; i++) if (f(i) === true) idx.push(i);
@@ -841,7 +854,8 @@ export function applyOp(op: Op, t: Table, env: Env): Table {
     case 'extend': {
       let out = t;
       for (const it of op.items) {
-        const a = compile(it.e, { t: out, env });
+        // pack_all() packs the input row, not the columns the same extend adds (pack-all-function.md)
+        const a = compile(it.e, { t: packsRow(it.e) ? t : out, env });
         out = withCol(out, materializeCol(it.name, a, t.n, typeOf(it.e)));
       }
       return out;

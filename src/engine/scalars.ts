@@ -621,11 +621,15 @@ export const SCALARS: Record<string, Impl> = {
       if (from < 0) from = Math.max(0, h.length + from);
       if (from > h.length) return -1;
       const len = ln(i) ?? -1;
-      const lim = len < 0 ? h.length : Math.min(h.length, from + len);
       let occ = oc(i) ?? 1;
+      // each occurrence is looked for in `length` characters from where the search resumes: the
+      // reference's examples give 9 for indexof("abcdefgabcdefg", "cde", 1, 10, 2) and -1 for
+      // indexof("abcdefg", "cde", 1, 2)
       let p = from - 1;
       while (occ-- > 0) {
-        p = h.indexOf(n, p + 1);
+        const start = p + 1;
+        const lim = len < 0 ? h.length : Math.min(h.length, start + len);
+        p = h.indexOf(n, start);
         if (p < 0 || p + n.length > lim) return -1;
       }
       return p;
@@ -1305,7 +1309,22 @@ export const SCALARS: Record<string, Impl> = {
       const keys = arr(k(i)) ?? [];
       if (!x || typeof x !== 'object' || Array.isArray(x)) return null;
       const o: Record<string, Dyn> = { ...x };
-      for (const key of keys) if (typeof key === 'string') delete o[key];
+      for (const key of keys) {
+        if (typeof key !== 'string') continue;
+        // a JSONPath ('$.key2.prop1', "$['a']") removes a nested key; the bags on the way are copied
+        const path = key.startsWith('$') ? jsonPathKeys(key) : [key];
+        if (!path || !path.length) continue;
+        let cur: Record<string, Dyn> = o;
+        for (let j = 0; j < path.length - 1 && cur; j++) {
+          const next = cur[path[j]!];
+          if (!next || typeof next !== 'object' || Array.isArray(next)) {
+            cur = null as unknown as Record<string, Dyn>;
+            break;
+          }
+          cur = cur[path[j]!] = { ...(next as Record<string, Dyn>) };
+        }
+        if (cur) delete cur[path[path.length - 1]!];
+      }
       return o;
     };
   },
@@ -1587,6 +1606,19 @@ function setOp(a: Arg[], g: (first: Dyn[], rest: Dyn[][]) => Dyn[]): Fn {
     }
     return out;
   };
+}
+
+/** Keys of a JSONPath made of names only ($.a.b, $['a'].b); null for anything else. */
+function jsonPathKeys(p: string): string[] | null {
+  const out: string[] = [];
+  const re = /\.([A-Za-z_$][\w$]*)|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]/y;
+  re.lastIndex = 1;
+  while (re.lastIndex < p.length) {
+    const m = re.exec(p);
+    if (!m) return null;
+    out.push(m[1] ?? m[2] ?? m[3]!);
+  }
+  return out;
 }
 
 function hashImpl(a: Arg[], alg: string): Fn {

@@ -83,4 +83,16 @@ describe('values', () => {
     const r = await rows('datatable(d:dynamic)[dynamic({"a":1,"b":2,"c":3})] | evaluate bag_unpack(d, ignoredProperties=dynamic(["b"]))');
     expect(r).toEqual([[1, 3]]);
   });
+
+  it('pack_all() in an extend packs the input row, not the columns that extend adds', async () => {
+    expect(await rows('datatable(a:long)[1] | extend p = pack_all(), q = pack_all()')).toEqual([[1, { a: 1 }, { a: 1 }]]);
+  });
+
+  it('bag_remove_keys takes JSONPaths to nested keys', async () => {
+    expect(await value(`print bag_remove_keys(dynamic({'k1': 1, 'k2': {'p1': 'a', 'p2': 'b'}, 'k3': [1]}), dynamic(['$.k2.p1', 'k3']))`)).toEqual({ k1: 1, k2: { p2: 'b' } });
+  });
+
+  it('indexof with a length and an occurrence (values from the indexof() reference page)', async () => {
+    expect(await rows('print indexof("abcdefgabcdefg", "cde", 1, 10, 2), indexof("abcdefg", "cde", 1, 2), indexof("abcdefg", "cde", 1, 4), indexof("abcdefgabcdefg", "cde", 1, -1, 3)')).toEqual([[9, -1, 2, -1]]);
+  });
 });
