@@ -66,10 +66,13 @@ export function cellEqual(v: Val, t: KType, exp: string, unordered: boolean): bo
       // some pages print bools as 1 and 0
       return String(v) === e.toLowerCase() || (v !== null && (v ? '1' : '0') === e);
     case 'int':
-    case 'long':
+    case 'long': {
       if (v === null) return false;
+      // thousands separators as some pages print them (1,048,576)
+      if (/^-?\d{1,3}(,\d{3})+$/.test(e)) return cellEqual(v, t, e.replace(/,/g, ''), unordered);
       if (/^-?\d+$/.test(e)) return BigInt(Math.round(v as number)) === BigInt(e) || Math.abs((v as number) - Number(e)) <= Math.abs(Number(e)) * 1e-15;
       return Number(e) === v;
+    }
     case 'real':
     case 'decimal': {
       if (v === null) return false;
