@@ -22,8 +22,10 @@ export interface LoadOptions {
   /** NDJSON files at least this big (bytes) are parsed by worker threads, one byte range each
    * (default 32 MB; Infinity: never). */
   parallelMinBytes?: number;
-  /** Worker threads for one file (default: the cores, at most 4; fewer than 2: none). */
+  /** Byte ranges (threads) per file (default: the cores, at most 4; fewer than 2: one thread). */
   workers?: number;
+  /** Filled in: files read in parallel (with their range count), and files whose workers gave up (why). */
+  info?: { parallel: { file: string; ranges: number }[]; fellBack: { file: string; why: string }[] };
 }
 
 interface Builder {
@@ -425,7 +427,11 @@ export class Loader {
     );
     const results = [parseRange(jobs[0]!, fs).result, ...(await Promise.all(pending))];
     const parts = results.filter((r): r is Extract<RangeResult, { ok: true }> => r.ok);
-    if (parts.length !== results.length) return false;
+    const failed = results.find((r): r is Extract<RangeResult, { ok: false }> => !r.ok);
+    if (failed) {
+      this.opts.info?.fellBack.push({ file, why: failed.why });
+      return false;
+    }
     // datetimes the fast reader left as text: parsed here; one that does not parse is reported by the
     // one-thread reader, with its line
     const otherTicks = parts.map((p) =>
@@ -440,7 +446,10 @@ export class Loader {
         return m;
       }),
     );
-    if (otherTicks.some((cs) => cs.includes(undefined))) return false;
+    if (otherTicks.some((cs) => cs.includes(undefined))) {
+      this.opts.info?.fellBack.push({ file, why: 'a datetime that does not parse' });
+      return false;
+    }
     const total = parts.reduce((s, p) => s + p.n, 0);
     names.forEach((name, j) => {
       const c = b.cols.get(name);
@@ -494,6 +503,7 @@ export class Loader {
     }
     b.list = null;
     b.n += total;
+    this.opts.info?.parallel.push({ file, ranges: results.length });
     return true;
   }
 

@@ -19,7 +19,9 @@ const lines = [
   { TimeGenerated: '2024-01-10T13:00:00Z', UserPrincipalName: 'c@x.com', ResultType: '0', LocationDetails: { countryOrRegion: 'FR' }, Custom_s: 'v' },
 ].map((o) => JSON.stringify(o));
 
-async function load(file: string, opts: { workers: number; window?: { from: bigint; to: bigint }; warn?: (m: string) => void }) {
+type Info = { parallel: { file: string; ranges: number }[]; fellBack: { file: string; why: string }[] };
+
+async function load(file: string, opts: { workers: number; window?: { from: bigint; to: bigint }; warn?: (m: string) => void; info?: Info }) {
   const t = (await loadLogs([file], { schemas: builtinTables(), needed, parallelMinBytes: 0, ...opts })).get('SigninLogs')!;
   return Object.fromEntries(t.cols.map((c) => [c.name, { type: c.type, data: c.data.slice(0, t.n) }])) as Record<string, { type: string; data: Val[] }>;
 }
@@ -29,7 +31,9 @@ describe('parallel NDJSON loading', () => {
     const f = join(dir, 'SigninLogs.ndjson');
     writeFileSync(f, [...lines, '', ...lines].join('\n') + '\n');
     const warn: string[] = [];
-    const par = await load(f, { workers: 3, warn: (m) => warn.push(m) });
+    const info: Info = { parallel: [], fellBack: [] };
+    const par = await load(f, { workers: 3, warn: (m) => warn.push(m), info });
+    expect(info).toEqual({ parallel: [{ file: f, ranges: 3 }], fellBack: [] });
     const one = await load(f, { workers: 1 });
     expect(par).toEqual(one);
     expect(par.UserPrincipalName!.data).toEqual(['a@x.com', 'b@x.com', 'a@x.com', 'c@x.com', 'a@x.com', 'b@x.com', 'a@x.com', 'c@x.com']);
@@ -52,7 +56,9 @@ describe('parallel NDJSON loading', () => {
   it('a bad line is reported with its file and line, as by one thread', async () => {
     const f = join(dir, 'SigninLogs_bad.ndjson');
     writeFileSync(f, [...lines, ...lines, '{not json', ...lines].join('\n'));
-    await expect(load(f, { workers: 2 })).rejects.toThrow(`${f}:9:1: not a JSON object`);
+    const info: Info = { parallel: [], fellBack: [] };
+    await expect(load(f, { workers: 2, info })).rejects.toThrow(`${f}:9:1: not a JSON object`);
+    expect(info.fellBack.map((x) => x.file)).toEqual([f]);
     const g = join(dir, 'SigninLogs_badtime.ndjson');
     writeFileSync(g, [...lines, ...lines, JSON.stringify({ TimeGenerated: 'yesterday' }), ...lines].join('\n'));
     await expect(load(g, { workers: 2 })).rejects.toThrow(`${g}:9:1: TimeGenerated: "yesterday" is not a datetime`);
