@@ -98,53 +98,6 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
     return true;
   };
 
-  // The text of a top-level value, found without serialising the parsed value again: the key must
-  // occur once in the line (so it is the top-level one) and the text must start like the value.
-  const STRUCT = /["{}[\]]/g;
-  const endOfString = (t: string, i: number): number => {
-    for (;;) {
-      const q = t.indexOf('"', i + 1);
-      if (q < 0) return -1;
-      let bs = 0;
-      while (t.charCodeAt(q - 1 - bs) === 92) bs++;
-      if ((bs & 1) === 0) return q + 1;
-      i = q;
-    }
-  };
-  const rawText = (t: string, quotedKey: string, v: unknown): string | null => {
-    const p = t.indexOf(quotedKey);
-    if (p < 0 || t.indexOf(quotedKey, p + 1) >= 0) return null;
-    let i = p + quotedKey.length;
-    while (t.charCodeAt(i) === 32) i++;
-    if (t.charCodeAt(i) !== 58) return null;
-    i++;
-    while (t.charCodeAt(i) === 32) i++;
-    const c = t.charCodeAt(i);
-    if (c === 123 || c === 91) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) !== (c === 91)) return null;
-      let depth = 0;
-      STRUCT.lastIndex = i;
-      for (;;) {
-        const m = STRUCT.exec(t);
-        if (!m) return null;
-        const j = m.index;
-        const ch = t.charCodeAt(j);
-        if (ch === 34) {
-          const e = endOfString(t, j);
-          if (e < 0) return null;
-          STRUCT.lastIndex = e;
-        } else if (ch === 123 || ch === 91) depth++;
-        else if (--depth === 0) return t.slice(i, j + 1);
-      }
-    }
-    if (c === 34) {
-      if (typeof v !== 'string') return null;
-      const e = endOfString(t, i);
-      return e < 0 ? null : t.slice(i, e);
-    }
-    return null;
-  };
-
   class Codes {
     a = new Int32Array(1 << 16);
     n = 0;
@@ -208,7 +161,6 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
     }
   });
   const names = job.cols.map((c) => c.name);
-  const quoted = names.map((n) => JSON.stringify(n));
   const from = job.window ? BigInt(job.window.from) : 0n;
   const to = job.window ? BigInt(job.window.to) : 0n;
   const vals: unknown[] = new Array(names.length);
@@ -273,7 +225,7 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
             a.codes.push(-1);
             break;
           }
-          const s = rawText(text, quoted[k]!, v) ?? JSON.stringify(v);
+          const s = JSON.stringify(v);
           let code = a.map.get(s);
           if (code === undefined) {
             code = a.dict.length;
