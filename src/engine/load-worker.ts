@@ -260,22 +260,24 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
 
   const fd = fs.openSync(job.file, 'r');
   try {
-    const size = 1 << 22;
+    // one buffer, reused: the unfinished line at its end moves to the front before the next read
+    let buf = Buffer.allocUnsafe(1 << 22);
+    let have = 0;
     let pos = job.start;
-    let rest: Buffer | null = null;
     let ok = true;
     while (ok && pos < job.end) {
-      const want = Math.min(size, job.end - pos);
-      const chunk = Buffer.allocUnsafe(want);
-      const got = fs.readSync(fd, chunk, 0, want, pos);
+      if (have === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const want = Math.min(buf.length - have, job.end - pos);
+      const got = fs.readSync(fd, buf, have, want, pos);
       if (got <= 0) break;
       pos += got;
-      const buf: Buffer = rest ? Buffer.concat([rest, chunk.subarray(0, got)]) : chunk.subarray(0, got);
-      const last = buf.lastIndexOf(10);
-      if (last < 0) {
-        rest = Buffer.from(buf);
-        continue;
-      }
+      have += got;
+      const last = buf.lastIndexOf(10, have - 1);
+      if (last < 0) continue;
       const text = buf.toString('utf8', 0, last + 1);
       let s = 0;
       for (;;) {
@@ -287,9 +289,11 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
         }
         s = nl + 1;
       }
-      rest = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
+      buf.copy(buf, 0, last + 1, have);
+      have -= last + 1;
     }
-    if (ok && rest) ok = onLine(rest.toString('utf8'));
+    const rest = have ? buf.toString('utf8', 0, have) : null;
+    if (ok && rest !== null) ok = onLine(rest);
     if (!ok) return { result: { ok: false, why }, transfer: [] };
   } finally {
     fs.closeSync(fd);
