@@ -28,8 +28,8 @@ export type RangeColumn =
   | { kind: 'raw'; values: unknown[]; firstLine: number }
   | { kind: 'skip' };
 
-/** n rows kept out of `lines` lines read. */
-export type RangeResult = { ok: true; n: number; lines: number; cols: RangeColumn[] } | { ok: false; why: string };
+/** n rows kept out of `lines` lines read; cpuMs: CPU time of the thread that read them (Linux), or -1. */
+export type RangeResult = { ok: true; n: number; lines: number; cpuMs: number; cols: RangeColumn[] } | { ok: false; why: string };
 
 export const NULL_TICKS = -(2n ** 63n);
 export const OTHER_TICKS = -(2n ** 63n) + 1n;
@@ -39,6 +39,17 @@ export const OTHER_TICKS = -(2n ** 63n) + 1n;
  * source text (see workerSource), so it must not close over anything: fs comes in as a parameter.
  */
 export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { result: RangeResult; transfer: ArrayBuffer[] } {
+  // this thread's CPU time (utime + stime, in 1/100 s), from /proc; -1 elsewhere
+  const threadCpuMs = (): number => {
+    try {
+      const f = fs.readFileSync('/proc/thread-self/stat', 'utf8');
+      const after = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return (Number(after[11]) + Number(after[12])) * 10;
+    } catch {
+      return -1;
+    }
+  };
+  const cpu0 = threadCpuMs();
   const NULLT = -(2n ** 63n);
   const OTHERT = NULLT + 1n;
   const TPMS = 10000n;
@@ -317,7 +328,8 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
     if (c.kind === 'string' || c.kind === 'dynamic') transfer.push(c.codes.buffer as ArrayBuffer);
     if (c.kind === 'datetime') transfer.push(c.ticks.buffer as ArrayBuffer);
   }
-  return { result: { ok: true, n, lines: line, cols }, transfer };
+  const cpu1 = threadCpuMs();
+  return { result: { ok: true, n, lines: line, cpuMs: cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0, cols }, transfer };
 }
 
 /** Source text of a worker: parseRange over its job, the result posted back; esbuild's name helper

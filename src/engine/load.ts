@@ -25,7 +25,7 @@ export interface LoadOptions {
   /** Byte ranges (threads) per file (default: the cores, at most 4; fewer than 2: one thread). */
   workers?: number;
   /** Filled in: files read in parallel (with their range count), and files whose workers gave up (why). */
-  info?: { parallel: { file: string; ranges: number }[]; fellBack: { file: string; why: string }[] };
+  info?: { parallel: { file: string; ranges: number; threadCpuMs: number[] }[]; fellBack: { file: string; why: string }[] };
 }
 
 interface Builder {
@@ -503,7 +503,7 @@ export class Loader {
     }
     b.list = null;
     b.n += total;
-    this.opts.info?.parallel.push({ file, ranges: results.length });
+    this.opts.info?.parallel.push({ file, ranges: results.length, threadCpuMs: parts.map((p) => p.cpuMs) });
     return true;
   }
 

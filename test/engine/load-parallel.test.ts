@@ -19,7 +19,7 @@ const lines = [
   { TimeGenerated: '2024-01-10T13:00:00Z', UserPrincipalName: 'c@x.com', ResultType: '0', LocationDetails: { countryOrRegion: 'FR' }, Custom_s: 'v' },
 ].map((o) => JSON.stringify(o));
 
-type Info = { parallel: { file: string; ranges: number }[]; fellBack: { file: string; why: string }[] };
+type Info = { parallel: { file: string; ranges: number; threadCpuMs: number[] }[]; fellBack: { file: string; why: string }[] };
 
 async function load(file: string, opts: { workers: number; window?: { from: bigint; to: bigint }; warn?: (m: string) => void; info?: Info }) {
   const t = (await loadLogs([file], { schemas: builtinTables(), needed, parallelMinBytes: 0, ...opts })).get('SigninLogs')!;
@@ -33,7 +33,8 @@ describe('parallel NDJSON loading', () => {
     const warn: string[] = [];
     const info: Info = { parallel: [], fellBack: [] };
     const par = await load(f, { workers: 3, warn: (m) => warn.push(m), info });
-    expect(info).toEqual({ parallel: [{ file: f, ranges: 3 }], fellBack: [] });
+    expect(info.parallel.map((x) => [x.file, x.ranges, x.threadCpuMs.length])).toEqual([[f, 3, 3]]);
+    expect(info.fellBack).toEqual([]);
     const one = await load(f, { workers: 1 });
     expect(par).toEqual(one);
     expect(par.UserPrincipalName!.data).toEqual(['a@x.com', 'b@x.com', 'a@x.com', 'c@x.com', 'a@x.com', 'b@x.com', 'a@x.com', 'c@x.com']);
