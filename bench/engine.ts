@@ -134,13 +134,14 @@ async function benchOne(rows: number): Promise<void> {
     const total0 = performance.now();
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const tables = await loadLogs([file], { schemas: builtinTables(), needed });
+    const info = { parallel: [] as { file: string; ranges: number; threadCpuMs: number[] }[], fellBack: [] as { file: string; why: string }[] };
+    const tables = await loadLogs([file], { schemas: builtinTables(), needed, info });
     const loadS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     sample();
     // CPU time next to wall time: on a shared machine the two differ a lot
     console.log(
-      `  load: ${loadS.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (${Math.round(rows / loadS).toLocaleString('en')} rows/s, ${(mb / loadS).toFixed(0)} MB/s), ${needed.size} columns kept`,
+      `  load: ${loadS.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (${Math.round(rows / loadS).toLocaleString('en')} rows/s, ${(mb / loadS).toFixed(0)} MB/s), ${needed.size} columns kept, ${info.parallel[0]?.ranges ?? 1} thread(s)${info.parallel[0] && info.parallel[0].threadCpuMs.every((x) => x >= 0) ? ` (CPU per reading thread: ${info.parallel[0].threadCpuMs.map((x) => (x / 1000).toFixed(2)).join(' + ')} s)` : ''}${info.fellBack.length ? ` (workers gave up: ${info.fellBack[0]!.why})` : ''}`,
     );
     const tabs = Object.fromEntries(tables);
     for (const [name, q] of Object.entries(QUERIES)) {

@@ -56,15 +56,23 @@ export function cellEqual(v: Val, t: KType, exp: string, unordered: boolean): bo
   const e = exp.trim();
   if (t !== 'string' && isNullText(e)) return v === null || v === undefined || (t === 'dynamic' && v === '');
   switch (t) {
-    case 'string':
-      return String(v ?? '').trim() === e || ((v ?? '') === '' && isNullText(e));
+    case 'string': {
+      const got = String(v ?? '').trim();
+      if (got === e || ((v ?? '') === '' && isNullText(e))) return true;
+      // a markdown cell cannot hold a line break: the page shows a multi-line value on one line
+      return !e.includes('\n') && /\n/.test(got) && got.replace(/\s*\n\s*/g, ' ') === e;
+    }
     case 'bool':
-      return String(v) === e.toLowerCase();
+      // some pages print bools as 1 and 0
+      return String(v) === e.toLowerCase() || (v !== null && (v ? '1' : '0') === e);
     case 'int':
-    case 'long':
+    case 'long': {
       if (v === null) return false;
+      // thousands separators as some pages print them (1,048,576)
+      if (/^-?\d{1,3}(,\d{3})+$/.test(e)) return cellEqual(v, t, e.replace(/,/g, ''), unordered);
       if (/^-?\d+$/.test(e)) return BigInt(Math.round(v as number)) === BigInt(e) || Math.abs((v as number) - Number(e)) <= Math.abs(Number(e)) * 1e-15;
       return Number(e) === v;
+    }
     case 'real':
     case 'decimal': {
       if (v === null) return false;

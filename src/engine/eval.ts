@@ -807,6 +807,19 @@ function union(tables: (Table | null)[], o: UnionOpts): Table {
   return { cols, n };
 }
 
+function packsRow(e: Expr): boolean {
+  let hit = false;
+  const walk = (x: unknown): void => {
+    if (hit || !x || typeof x !== 'object') return;
+    if (Array.isArray(x)) return x.forEach(walk);
+    const o = x as Record<string, unknown>;
+    if (o.k === 'call' && o.fn === 'pack_all') hit = true;
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(e);
+  return hit;
+}
+
 function filterIdx(t: Table, f: Fn): number[] {
   const idx: number[] = [];
   for (let i = 0; i < t.n; i++) if (f(i) === true) idx.push(i);
@@ -841,7 +854,8 @@ export function applyOp(op: Op, t: Table, env: Env): Table {
     case 'extend': {
       let out = t;
       for (const it of op.items) {
-        const a = compile(it.e, { t: out, env });
+        // pack_all() packs the input row, not the columns the same extend adds (pack-all-function.md)
+        const a = compile(it.e, { t: packsRow(it.e) ? t : out, env });
         out = withCol(out, materializeCol(it.name, a, t.n, typeOf(it.e)));
       }
       return out;
@@ -1349,7 +1363,7 @@ function concat(parts: Table[], out: Col[]): Table {
 
 function parseOp(op: Extract<Op, { k: 'parse' }>, t: Table, env: Env): Table {
   const src = compile(op.src, { t, env });
-  const re = buildParseRegex(op.pattern, op.regex);
+  const re = buildParseRegex(op);
   const caps = op.pattern.filter((p): p is { k: 'cap'; name: string; t: KType } => p.k === 'cap');
   const data: Val[][] = caps.map(() => new Array<Val>(t.n));
   const keep: number[] = [];
@@ -1360,7 +1374,8 @@ function parseOp(op: Extract<Op, { k: 'parse' }>, t: Table, env: Env): Table {
     caps.forEach((c, j) => {
       const raw = m ? (m.groups?.['c' + j] ?? '') : null;
       const v = raw === null ? nullOf(c.t) : c.t === 'string' ? raw : convert(raw, 'string', c.t);
-      if (m && c.t !== 'string' && v === null) ok = false;
+      // relaxed: a capture that does not convert is null, the others keep their values
+      if (m && c.t !== 'string' && v === null && !op.relaxed) ok = false;
       data[j]![i] = v;
     });
     if (ok) keep.push(i);
@@ -1374,22 +1389,75 @@ function parseOp(op: Extract<Op, { k: 'parse' }>, t: Table, env: Env): Table {
   return op.where ? pick(out, keep) : out;
 }
 
-function buildParseRegex(parts: Extract<Op, { k: 'parse' }>['pattern'], regex: boolean): RegExp {
+/** Swaps greedy and lazy quantifiers of a regular expression (RE2's U flag). */
+export function swapGreed(re: string): string {
+  let out = '';
+  for (let i = 0; i < re.length; i++) {
+    const ch = re[i]!;
+    if (ch === '\\') {
+      out += ch + (re[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (ch === '[') {
+      // a character class, copied as is (a ] right after [ or [^ is a literal)
+      let j = i + 1;
+      if (re[j] === '^') j++;
+      if (re[j] === ']') j++;
+      while (j < re.length && re[j] !== ']') j += re[j] === '\\' ? 2 : 1;
+      out += re.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    let q = '';
+    if (ch === '*' || ch === '+' || (ch === '?' && re[i - 1] !== '(')) q = ch;
+    else if (ch === '{') {
+      const m = /^\{\d+(?:,\d*)?\}/.exec(re.slice(i));
+      if (m) q = m[0];
+    }
+    if (!q) {
+      out += ch;
+      continue;
+    }
+    out += q;
+    i += q.length - 1;
+    if (re[i + 1] === '?') i++;
+    else out += '?';
+  }
+  return out;
+}
+
+function buildParseRegex(op: Extract<Op, { k: 'parse' }>): RegExp {
+  const parts = op.pattern;
+  const regex = op.regex;
+  const flags = op.flags ?? '';
+  const ungreedy = flags.includes('U');
   let s = '';
   let n = 0;
   parts.forEach((p, k) => {
-    if (p.k === 'lit') s += regex ? p.s.replace(/\(\?P</g, '(?<') : p.s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    else if (p.k === 'star') s += '.*?';
+    if (p.k === 'lit') {
+      if (!regex) s += p.s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      else {
+        const r = p.s.replace(/\(\?P</g, '(?<');
+        s += ungreedy ? swapGreed(r) : r;
+      }
+    } else if (p.k === 'star') s += regex && ungreedy ? '.*' : '.*?';
     else {
       const last = k === parts.length - 1;
       const g = `(?<c${n++}>`;
-      if (p.t === 'long' || p.t === 'int') s += g + '-?\\d+)';
-      else if (p.t === 'real' || p.t === 'decimal') s += g + '-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)';
+      // relaxed: a typed capture that does not look like its type still matches up to the next delimiter
+      const other = op.relaxed ? (last ? '|.*' : '|.*?') : '';
+      if (p.t === 'long' || p.t === 'int') s += g + '-?\\d+' + other + ')';
+      else if (p.t === 'real' || p.t === 'decimal') s += g + '-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?' + other + ')';
+      // regex mode: other captures are greedy (.*) unless the U flag makes them lazy; simple and
+      // relaxed modes: lazy up to the next delimiter, the last one takes the rest
+      else if (regex) s += g + (ungreedy ? '.*?)' : '.*)');
       else s += g + (last ? '.*)' : '.*?)');
     }
   });
-  // simple mode: the text must start with the pattern (a leading * allows a prefix)
-  return new RegExp(regex ? s : '^' + s, 's');
+  if (!regex) return new RegExp('^' + s, 's');
+  // RE2 defaults: . does not match \n, ^/$ match at the text ends only
+  return new RegExp(s, (flags.includes('i') ? 'i' : '') + (flags.includes('m') ? 'm' : '') + (flags.includes('s') ? 's' : ''));
 }
 
 // ---- evaluate bag_unpack
@@ -1414,7 +1482,7 @@ function bagUnpack(op: Extract<Op, { k: 'bag_unpack' }>, t: Table): Table {
   const keys: string[] = [];
   if (c)
     for (const v of c.data)
-      if (v && typeof v === 'object' && !Array.isArray(v)) for (const k of Object.keys(v)) if (!keys.includes(k)) keys.push(k);
+      if (v && typeof v === 'object' && !Array.isArray(v)) for (const k of Object.keys(v)) if (!keys.includes(k) && !op.ignored?.includes(k)) keys.push(k);
   // the plugin's new columns come in name order (bag-unpack-plugin.md examples)
   keys.sort();
   const added: Column[] = [];

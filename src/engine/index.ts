@@ -39,7 +39,8 @@ export function nowTicks(): bigint {
 
 /** Column names a query reads; null when it may read every column. */
 export function neededColumns(st: Statement): Set<string> | null {
-  const names = new Set<string>(['TimeGenerated', '_TimeReceived']);
+  // TimeGenerated for the query time range; the ingestion time only when ingestion_time() is called
+  const names = new Set<string>(['TimeGenerated']);
   let all = false;
   const walk = (x: unknown): void => {
     if (all || !x || typeof x !== 'object') return;
@@ -51,6 +52,7 @@ export function neededColumns(st: Statement): Set<string> | null {
     if (o.k === 'col' && typeof o.name === 'string') names.add(o.name);
     if (o.k === 'star' || o.star === true || o.k === 'getschema' || o.k === 'bag_unpack' || o.k === 'pivot' || (o.k === 'distinct' && o.all)) all = true;
     if (o.k === 'call' && (o.fn === 'pack_all' || o.fn === 'bag_pack_columns' || o.fn === 'column_ifexists')) all = true;
+    if (o.k === 'call' && o.fn === 'ingestion_time') names.add('_TimeReceived');
     if (o.k === 'lit') return;
     for (const v of Object.values(o)) walk(v);
   };

@@ -72,7 +72,7 @@ export type Op =
   | { k: 'union'; others: Tab[]; opts: UnionOpts }
   | { k: 'mv-expand'; items: { name: string; e: Expr; t: KType }[]; limit?: Expr; withItemIndex?: string; kindArray?: boolean }
   | { k: 'mv-apply'; items: { name: string; e: Expr; t: KType }[]; sub: Tab; withItemIndex?: string; out: Col[] }
-  | { k: 'parse'; src: Expr; pattern: ParsePart[]; where: boolean; regex: boolean }
+  | { k: 'parse'; src: Expr; pattern: ParsePart[]; where: boolean; regex: boolean; relaxed?: boolean; flags?: string }
   | { k: 'sort'; keys: SortKey[] }
   | { k: 'take'; n: Expr }
   | { k: 'top'; n: Expr; key: SortKey }
@@ -80,7 +80,7 @@ export type Op =
   | { k: 'count'; name: string }
   | { k: 'serialize'; items: { name: string; e: Expr }[] }
   | { k: 'getschema' }
-  | { k: 'bag_unpack'; col: string; prefix: string; conflict: string; out: Col[]; schema: boolean }
+  | { k: 'bag_unpack'; col: string; prefix: string; conflict: string; ignored?: string[]; out: Col[]; schema: boolean }
   | { k: 'make-series'; aggs: { name: string; agg: Agg; dflt: Expr }[]; on: Expr; onName: string; from?: Expr; to?: Expr; step: Expr; by: { name: string; e: Expr }[] }
   | { k: 'pivot'; col: string; agg: Agg | null; by: string[] | null }
   | { k: 'top-nested'; levels: { n: Expr | null; key: Expr; agg: Agg; desc: boolean }[]; out: Col[] }

@@ -1,11 +1,15 @@
 // Loads recorded rows (NDJSON, JSON array, portal CSV) into typed columns, one streaming pass per file.
-import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { basename, extname, join } from 'node:path';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { UserError } from '../diagnostics.js';
 import type { Table } from './eval.js';
 import { convert, normType, parseDatetime, type Dyn, type KType, type Val } from './values.js';
+import * as fs from 'node:fs';
+import { NULL_TICKS, OTHER_TICKS, parseRange, workerSource, type RangeJob, type RangeResult } from './load-worker.js';
 
 export interface LoadOptions {
   /** Table name -> column name/type list. */
@@ -15,6 +19,13 @@ export interface LoadOptions {
   /** Keep rows whose TimeGenerated lies in [from, to]. */
   window?: { from: bigint; to: bigint } | null;
   warn?: (msg: string) => void;
+  /** NDJSON files at least this big (bytes) are parsed by worker threads, one byte range each
+   * (default 32 MB; Infinity: never). */
+  parallelMinBytes?: number;
+  /** Byte ranges (threads) per file (default: the cores, at most 4; fewer than 2: one thread). */
+  workers?: number;
+  /** Filled in: files read in parallel (with their range count), and files whose workers gave up (why). */
+  info?: { parallel: { file: string; ranges: number; threadCpuMs: number[] }[]; fellBack: { file: string; why: string }[] };
 }
 
 interface Builder {
@@ -273,6 +284,7 @@ export class Loader {
     let pendingIdx = fast ? fast.pending.map((n) => fastNames.indexOf(n)) : [];
     const tgIdx = fastNames.indexOf('TimeGenerated');
     const win = this.opts.window;
+    if (fast && statSync(file).size >= (this.opts.parallelMinBytes ?? 32 << 20) && (await this.loadParallel(file, fast, fastNames))) return;
     const vals: unknown[] = new Array(fastNames.length);
     const onLine = (chunk: string, start: number, end: number) => {
       line++;
@@ -340,6 +352,159 @@ export class Loader {
     } finally {
       stream.destroy();
     }
+  }
+
+  /**
+   * Parses the file in worker threads (one byte range of whole lines each) and appends the rows to b.
+   * False, with b untouched, when a worker met something only the one-thread reader handles.
+   */
+  private async loadParallel(file: string, b: Builder, names: string[]): Promise<boolean> {
+    const size = statSync(file).size;
+    const k = this.opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
+    if (k < 2) return false;
+    // split points: just after a newline near each k-th of the file
+    const cuts = [0];
+    const fd = openSync(file, 'r');
+    try {
+      const probe = Buffer.allocUnsafe(1 << 16);
+      for (let i = 1; i < k; i++) {
+        let pos = Math.max(cuts[cuts.length - 1]!, Math.floor((i * size) / k));
+        for (;;) {
+          const got = readSync(fd, probe, 0, probe.length, pos);
+          if (got <= 0) {
+            pos = size;
+            break;
+          }
+          const nl = probe.subarray(0, got).indexOf(10);
+          if (nl >= 0) {
+            pos += nl + 1;
+            break;
+          }
+          pos += got;
+        }
+        if (pos > cuts[cuts.length - 1]! && pos < size) cuts.push(pos);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    cuts.push(size);
+    if (cuts.length < 3) return false;
+    const kinds = names.map((n) => {
+      const c = b.cols.get(n);
+      if (!c) return b.pending.includes(n) ? ('raw' as const) : ('skip' as const);
+      return c.type === 'string' || c.type === 'datetime' || c.type === 'dynamic' ? c.type : ('raw' as const);
+    });
+    const win = this.opts.window;
+    const src = workerSource();
+    const jobs = cuts.slice(0, -1).map(
+      (start, i): RangeJob => ({
+        file,
+        start,
+        end: cuts[i + 1]!,
+        cols: names.map((name, j) => ({ name, kind: kinds[j]! })),
+        window: win ? { col: names.indexOf('TimeGenerated'), from: String(win.from), to: String(win.to) } : null,
+      }),
+    );
+    // workers take the later ranges; this thread reads the first one meanwhile (no copy to hand back)
+    const pending = jobs.slice(1).map(
+      (job) =>
+        new Promise<RangeResult>((resolve) => {
+          // the worker runs plain JavaScript: no loader flags of the parent (tsx) to initialise
+          const w = new Worker(src, { eval: true, workerData: job, execArgv: [] });
+          let done = false;
+          w.once('message', (m: RangeResult) => {
+            done = true;
+            resolve(m);
+          });
+          w.once('error', (e) => {
+            done = true;
+            resolve({ ok: false, why: e.message });
+          });
+          w.once('exit', () => {
+            if (!done) resolve({ ok: false, why: 'the worker stopped' });
+          });
+        }),
+    );
+    const results = [parseRange(jobs[0]!, fs).result, ...(await Promise.all(pending))];
+    const parts = results.filter((r): r is Extract<RangeResult, { ok: true }> => r.ok);
+    const failed = results.find((r): r is Extract<RangeResult, { ok: false }> => !r.ok);
+    if (failed) {
+      this.opts.info?.fellBack.push({ file, why: failed.why });
+      return false;
+    }
+    // datetimes the fast reader left as text: parsed here; one that does not parse is reported by the
+    // one-thread reader, with its line
+    const otherTicks = parts.map((p) =>
+      p.cols.map((c) => {
+        if (c.kind !== 'datetime' || !c.other.length) return null;
+        const m = new Map<number, bigint>();
+        for (const o of c.other) {
+          const t = parseDatetime(o.raw);
+          if (t === null) return undefined;
+          m.set(o.row, t);
+        }
+        return m;
+      }),
+    );
+    if (otherTicks.some((cs) => cs.includes(undefined))) {
+      this.opts.info?.fellBack.push({ file, why: 'a datetime that does not parse' });
+      return false;
+    }
+    const total = parts.reduce((s, p) => s + p.n, 0);
+    names.forEach((name, j) => {
+      const c = b.cols.get(name);
+      if (!c) return;
+      const data = c.data;
+      parts.forEach((p, pi) => {
+        const pc = p.cols[j]!;
+        if (pc.kind === 'string') {
+          const { dict, codes } = pc;
+          for (let i = 0; i < codes.length; i++) data.push(dict[codes[i]!]!);
+        } else if (pc.kind === 'plain') {
+          for (const v of pc.values) data.push(v);
+        } else if (pc.kind === 'dynamic') {
+          const vals = pc.dict.map((t) => cell(JSON.parse(t), 'dynamic'));
+          const { codes } = pc;
+          for (let i = 0; i < codes.length; i++) {
+            const code = codes[i]!;
+            data.push(code < 0 ? null : vals[code]!);
+          }
+        } else if (pc.kind === 'datetime') {
+          const { ticks } = pc;
+          const other = otherTicks[pi]![j];
+          for (let i = 0; i < ticks.length; i++) {
+            const t = ticks[i]!;
+            data.push(t === NULL_TICKS ? null : t === OTHER_TICKS ? other!.get(i)! : t);
+          }
+        } else if (pc.kind === 'raw') for (const v of pc.values) data.push(c.conv(v));
+      });
+    });
+    // needed columns outside the schema, typed by their first value, in the order they first appear
+    const before = b.n;
+    let linesBefore = 0;
+    const seen: { name: string; j: number; line: number; v: unknown }[] = [];
+    parts.forEach((p) => {
+      names.forEach((name, j) => {
+        const pc = p.cols[j]!;
+        if (pc.kind !== 'raw' || b.cols.has(name) || !pc.firstLine || seen.some((x) => x.name === name)) return;
+        seen.push({ name, j, line: linesBefore + pc.firstLine, v: pc.values.find((v) => v !== undefined && v !== null) });
+      });
+      linesBefore += p.lines;
+    });
+    seen.sort((x, y) => x.line - y.line || x.j - y.j);
+    for (const { name, j, line, v } of seen) {
+      const type = jsType(v);
+      this.opts.warn?.(`${file}:${line}: column ${name} is not in the ${b.name} schema; kept as ${type}`);
+      const conv = converter(type);
+      const data = new Array<Val>(before).fill(type === 'string' ? '' : null);
+      for (const p of parts) for (const x of (p.cols[j] as { values: unknown[] }).values) data.push(conv(x));
+      b.cols.set(name, { type, data, known: false, conv });
+      b.pending.splice(b.pending.indexOf(name), 1);
+    }
+    b.list = null;
+    b.n += total;
+    this.opts.info?.parallel.push({ file, ranges: results.length, threadCpuMs: parts.map((p) => p.cpuMs) });
+    return true;
   }
 
   private async loadCsv(file: string): Promise<void> {

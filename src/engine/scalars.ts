@@ -1,7 +1,7 @@
 // Scalar built-in functions over compiled argument closures. Each implementation is chosen once per
 // call site; the returned closure runs per row.
 import { createHash } from 'node:crypto';
-import { kustoHash } from './xxhash.js';
+import { kustoHash, kustoHashTicks } from './xxhash.js';
 import { UserError } from '../diagnostics.js';
 import {
   TICKS_PER_DAY,
@@ -20,6 +20,9 @@ import {
 } from './values.js';
 
 export type Fn = (i: number) => Val;
+
+/** 0001-01-01 (the .NET epoch) to 1970-01-01, in 100-ns ticks. */
+const DOTNET_EPOCH_TICKS = 621355968000000000n;
 export interface Arg {
   f: Fn;
   t: KType;
@@ -618,11 +621,15 @@ export const SCALARS: Record<string, Impl> = {
       if (from < 0) from = Math.max(0, h.length + from);
       if (from > h.length) return -1;
       const len = ln(i) ?? -1;
-      const lim = len < 0 ? h.length : Math.min(h.length, from + len);
       let occ = oc(i) ?? 1;
+      // each occurrence is looked for in `length` characters from where the search resumes: the
+      // reference's examples give 9 for indexof("abcdefgabcdefg", "cde", 1, 10, 2) and -1 for
+      // indexof("abcdefg", "cde", 1, 2)
       let p = from - 1;
       while (occ-- > 0) {
-        p = h.indexOf(n, p + 1);
+        const start = p + 1;
+        const lim = len < 0 ? h.length : Math.min(h.length, start + len);
+        p = h.indexOf(n, start);
         if (p < 0 || p + n.length > lim) return -1;
       }
       return p;
@@ -1178,10 +1185,18 @@ export const SCALARS: Record<string, Impl> = {
     };
   },
   hash: (a) => {
-    const s = str(a[0]!);
+    // strings: XXH64 of the UTF-8 bytes; datetimes: of the 8 little-endian bytes of .NET ticks (0001-01-01)
+    const key: (i: number) => bigint | null =
+      a[0]!.t === 'datetime'
+        ? ((f) => (i: number) => {
+            const t = f(i) as bigint | null;
+            return t === null ? null : kustoHashTicks(t + DOTNET_EPOCH_TICKS);
+          })(a[0]!.f)
+        : ((s) => (i: number) => kustoHash(s(i)))(str(a[0]!));
     const mod = a[1] ? num(a[1]) : null;
     return (i) => {
-      const h = kustoHash(s(i));
+      const h = key(i);
+      if (h === null) return null;
       if (!mod) return Number(h); // beyond 2^53 the JS number is approximate (documented limitation)
       const m = mod(i);
       if (!m) return null;
@@ -1294,7 +1309,22 @@ export const SCALARS: Record<string, Impl> = {
       const keys = arr(k(i)) ?? [];
       if (!x || typeof x !== 'object' || Array.isArray(x)) return null;
       const o: Record<string, Dyn> = { ...x };
-      for (const key of keys) if (typeof key === 'string') delete o[key];
+      for (const key of keys) {
+        if (typeof key !== 'string') continue;
+        // a JSONPath ('$.key2.prop1', "$['a']") removes a nested key; the bags on the way are copied
+        const path = key.startsWith('$') ? jsonPathKeys(key) : [key];
+        if (!path || !path.length) continue;
+        let cur: Record<string, Dyn> = o;
+        for (let j = 0; j < path.length - 1 && cur; j++) {
+          const next = cur[path[j]!];
+          if (!next || typeof next !== 'object' || Array.isArray(next)) {
+            cur = null as unknown as Record<string, Dyn>;
+            break;
+          }
+          cur = cur[path[j]!] = { ...(next as Record<string, Dyn>) };
+        }
+        if (cur) delete cur[path[path.length - 1]!];
+      }
       return o;
     };
   },
@@ -1576,6 +1606,19 @@ function setOp(a: Arg[], g: (first: Dyn[], rest: Dyn[][]) => Dyn[]): Fn {
     }
     return out;
   };
+}
+
+/** Keys of a JSONPath made of names only ($.a.b, $['a'].b); null for anything else. */
+function jsonPathKeys(p: string): string[] | null {
+  const out: string[] = [];
+  const re = /\.([A-Za-z_$][\w$]*)|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]/y;
+  re.lastIndex = 1;
+  while (re.lastIndex < p.length) {
+    const m = re.exec(p);
+    if (!m) return null;
+    out.push(m[1] ?? m[2] ?? m[3]!);
+  }
+  return out;
 }
 
 function hashImpl(a: Arg[], alg: string): Fn {

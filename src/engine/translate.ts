@@ -31,6 +31,7 @@ const ALIASES: Record<string, string> = {
   base64_encodestring: 'base64_encode_tostring',
   base64_decodestring: 'base64_decode_tostring',
   parseurl: 'parse_url',
+  hash_xxhash64: 'hash',
 };
 
 /** Scalar functions the evaluator implements (scalars.ts, eval.ts); the translator rejects the others. */
@@ -54,7 +55,13 @@ export class Translator {
 
   translate(): Statement {
     const tree = analyzedTree(this.text, this.opts.env);
-    const errs = tree.diagnostics;
+    this.K = tree.kusto;
+    this.B = tree.bridge;
+    const { fuzzy, bagIgnored } = this.tolerated((tree.code as N).Syntax);
+    // Two analyzer reports the service does not make: `union isfuzzy=true X*` where X* matches
+    // nothing (isfuzzy exists for absent tables), and bag_unpack's ignoredProperties given as the
+    // dynamic array its reference page documents (the analyzer 12.4.1 declares a string)
+    const errs = tree.diagnostics.filter((d) => !(d.code === 'KS142' && fuzzy.has(d.start)) && !(d.code === 'KS107' && bagIgnored.has(d.start)));
     if (errs.length) {
       const file = this.opts.file ?? '<query>';
       const diags = errs.map((d) => ({ file, ...lineCol(this.text, d.start), severity: 'error' as const, message: `${d.code} ${d.message}` }));
@@ -83,6 +90,32 @@ export class Translator {
     const rt = code.ResultType;
     const out: Col[] = rt && rt.Columns ? this.list(rt.Columns).map((c: N) => ({ name: c.Name, type: normType(c.Type.Name) })) : [];
     return { binds, query, out };
+  }
+
+  /** Start positions of wildcarded names inside `union isfuzzy=true`, and of bag_unpack ignoredProperties values. */
+  private tolerated(root: N): { fuzzy: Set<number>; bagIgnored: Set<number> } {
+    const fuzzy = new Set<number>();
+    const bagIgnored = new Set<number>();
+    const SK = this.K.Syntax.SyntaxKind;
+    this.K.Syntax.SyntaxElement.WalkElements(
+      root,
+      (e: N) => {
+        if (e.IsToken) return;
+        if (e.Kind === SK.UnionOperator && (this.paramText(e, 'isfuzzy') ?? '').toLowerCase() === 'true') {
+          for (const x of this.seps(e.Expressions)) if (x.Kind === SK.NameReference && x.Name && x.Name.Kind === SK.WildcardedName) fuzzy.add(x.TextStart);
+        }
+        if (e.Kind === SK.EvaluateOperator && e.FunctionCall?.Name?.SimpleName === 'bag_unpack') {
+          for (const a of this.seps(e.FunctionCall.ArgumentList?.Expressions))
+            if (a.Kind === SK.SimpleNamedExpression && String(a.Name.SimpleName).toLowerCase() === 'ignoredproperties') {
+              bagIgnored.add(a.Expression.TextStart);
+              bagIgnored.add(a.TextStart);
+            }
+        }
+      },
+      null,
+      null,
+    );
+    return { fuzzy, bagIgnored };
   }
 
   // ---- helpers over the Bridge object model
@@ -239,10 +272,17 @@ export class Translator {
     const sigs = sym ? this.list(sym.Signatures) : [];
     const params = sigs.length ? this.list(sigs[0].Parameters) : [];
     const args = this.seps(n.ArgumentList?.Expressions);
+    // arguments by position, then by name (f(12, c=7)); a parameter without one takes its default
+    const named = new Map<string, N>();
+    const positional: N[] = [];
+    for (const a of args) {
+      if (this.kind(a) === 'SimpleNamedExpression') named.set(String(a.Name.SimpleName), a.Expression);
+      else positional.push(a);
+    }
     const binds: Bind[] = [];
     params.forEach((p: N, i: number) => {
       const pname: string = p.Name;
-      const a = args[i];
+      const a = named.get(pname) ?? positional[i];
       if (a) {
         if (this.isTabular(a)) binds.push({ name: pname, tab: this.tab(a) });
         else binds.push({ name: pname, expr: this.expr(a) });
@@ -296,23 +336,45 @@ export class Translator {
       return { k: 'range', col, from: this.expr(n.From), to: this.expr(n.To), step: this.expr(n.Step) };
     }
     if (k === 'UnionOperator') {
-      const inputs = this.seps(n.Expressions).flatMap((e: N) => this.unionInputs(e));
+      const inputs = this.seps(n.Expressions).flatMap((e: N, i: number) => this.unionInputs(e, i));
       return { k: 'union', inputs: inputs.map((x) => x.tab), opts: this.unionOpts(n, inputs.map((x) => x.name)) };
     }
     return this.unsupported(this.firstToken(n), n);
   }
 
-  private unionInputs(e: N): { tab: Tab; name: string }[] {
+  /** The name withsource gives a union input: a table or variable name, the name of a trailing `as`, else union_argN. */
+  private sourceName(e: N, i: number): string {
+    const k = this.kind(e);
+    if (k === 'NameReference') return e.SimpleName as string;
+    if (k === 'ParenthesizedExpression') return this.sourceName(e.Expression, i);
+    if (k === 'PipeExpression' && this.kind(e.Operator) === 'AsOperator') return e.Operator.Name.SimpleName as string;
+    return `union_arg${i}`;
+  }
+
+  private unionInputs(e: N, i: number): { tab: Tab; name: string }[] {
     const k = this.kind(e);
     if (k === 'NameReference' && e.Name && this.kind(e.Name) === 'WildcardedName') {
-      // wildcard: the analyzer resolves it to the matching tables (a union symbol)
+      // wildcard: the analyzer resolves it to the matching tables and views (a group symbol)
+      const sym = e.ReferencedSymbol;
+      const isGroup = sym && this.B.getTypeName(sym).endsWith('GroupSymbol');
+      if (isGroup || (sym && this.B.getTypeName(sym).endsWith('FunctionSymbol'))) {
+        const members = (isGroup ? this.list(sym.Members) : [sym]).sort((a: N, b: N) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+        if (members.some((m: N) => this.B.getTypeName(m).endsWith('FunctionSymbol'))) {
+          return members.map((m: N) => {
+            if (this.B.getTypeName(m).endsWith('TableSymbol')) return { tab: { k: 'table', name: m.Name } as Tab, name: m.Name as string };
+            const sig = this.list(m.Signatures)[0];
+            if (!sig || this.list(sig.Parameters).length || !sig.Declaration || this.kind(sig.Declaration) !== 'FunctionBody') return this.unsupported(`union over ${m.Name}`, e);
+            return { tab: this.body(sig.Declaration), name: m.Name as string };
+          });
+        }
+      }
+      if (!sym) return [];
       const pat = e.SimpleName as string;
       const re = new RegExp('^' + pat.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$');
       const tables = Object.keys(this.opts.env?.tables ?? builtinTables());
       return tables.filter((t) => re.test(t)).sort().map((t) => ({ tab: { k: 'table', name: t } as Tab, name: t }));
     }
-    const name = k === 'NameReference' ? (e.SimpleName as string) : k === 'ParenthesizedExpression' && this.kind(e.Expression) === 'NameReference' ? e.Expression.SimpleName : 'union_arg' + 0;
-    return [{ tab: this.tab(e), name }];
+    return [{ tab: this.tab(e), name: this.sourceName(e, i) }];
   }
 
   private unionOpts(n: N, names: string[]): UnionOpts {
@@ -325,6 +387,13 @@ export class Translator {
   private pipe(n: N): Tab {
     const src = this.tab(n.Expression);
     const op = this.op(n.Operator, n, n.Expression);
+    // Kusto pushes a filter that follows an innerunique join and reads only left-side columns to
+    // the left side, before its rows are de-duplicated: `where value == "x"` then always keeps the
+    // left rows with x (join-innerunique.md)
+    if (op.k === 'where' && src.k === 'pipe' && src.op.k === 'join' && src.op.kind === 'innerunique' && this.kind(n.Expression) === 'PipeExpression') {
+      const leftNames = new Set(this.cols(n.Expression.Expression).map((c) => c.name));
+      if (leftOnly(op.cond, leftNames)) return { k: 'pipe', src: { k: 'pipe', src: src.src, op }, op: src.op };
+    }
     return { k: 'pipe', src, op };
   }
 
@@ -391,8 +460,8 @@ export class Translator {
       case 'LookupOperator':
         return this.join(o, pipeNode, inputNode, k === 'LookupOperator');
       case 'UnionOperator': {
-        const inputs = this.seps(o.Expressions).flatMap((e: N) => this.unionInputs(e));
-        const leftName = this.kind(inputNode) === 'NameReference' ? inputNode.SimpleName : 'union_arg0';
+        const inputs = this.seps(o.Expressions).flatMap((e: N, i: number) => this.unionInputs(e, i + 1));
+        const leftName = this.sourceName(inputNode, 0);
         return { k: 'union', others: inputs.map((x) => x.tab), opts: this.unionOpts(o, [leftName, ...inputs.map((x) => x.name)]) };
       }
       case 'MvExpandOperator': {
@@ -447,16 +516,23 @@ export class Translator {
           if (!col || this.kind(col) !== 'NameReference') this.unsupported('bag_unpack of an expression', call);
           let prefix = '';
           let conflict = 'error';
+          let ignored: string[] = [];
           args.slice(1).forEach((a: N, i: number) => {
             const named = this.kind(a) === 'SimpleNamedExpression';
-            const name = named ? String(a.Name.SimpleName).toLowerCase() : i === 0 ? 'outputcolumnprefix' : 'columnsconflict';
+            const name = named ? String(a.Name.SimpleName).toLowerCase() : i === 0 ? 'outputcolumnprefix' : i === 1 ? 'columnsconflict' : 'ignoredproperties';
+            if (name === 'ignoredproperties') {
+              const x = this.expr(named ? a.Expression : a);
+              if (x.k !== 'lit' || !Array.isArray(x.v) || !x.v.every((k) => typeof k === 'string')) this.unsupported('bag_unpack ignoredProperties other than a dynamic array of names', a);
+              ignored = x.v as string[];
+              return;
+            }
             const v = named ? a.Expression.ConstantValue : a.ConstantValue;
             if (typeof v !== 'string') this.unsupported(`bag_unpack argument ${name}`, a);
             if (name === 'outputcolumnprefix') prefix = v;
             else if (name === 'columnsconflict' && ['error', 'replace_source', 'keep_source'].includes(v)) conflict = v;
             else this.unsupported(`bag_unpack ${name}`, a);
           });
-          return { k: 'bag_unpack', col: col.SimpleName, prefix, conflict, out: this.cols(pipeNode), schema: !!o.Schema };
+          return { k: 'bag_unpack', col: col.SimpleName, prefix, conflict, ignored, out: this.cols(pipeNode), schema: !!o.Schema };
         }
         if (fname === 'pivot') {
           const args = this.seps(call.ArgumentList?.Expressions);
@@ -552,9 +628,10 @@ export class Translator {
 
   private parse(o: N, where: boolean): Op {
     const kindTxt = (this.paramText(o, 'kind') ?? 'simple').toLowerCase();
-    if (kindTxt !== 'simple' && kindTxt !== 'regex') this.unsupported(`parse kind=${kindTxt}`, o);
-    const flags = this.paramText(o, 'flags');
-    if (flags) this.unsupported('parse flags', o);
+    if (kindTxt !== 'simple' && kindTxt !== 'regex' && kindTxt !== 'relaxed') this.unsupported(`parse kind=${kindTxt}`, o);
+    const flags = this.paramText(o, 'flags') ?? '';
+    // RE2 flags: U ungreedy, i case-insensitive, m multi-line, s dot matches \n
+    if (flags && (kindTxt !== 'regex' || !/^[Uims]+$/.test(flags))) this.unsupported(`parse flags=${flags}`, o);
     const pattern: ParsePart[] = this.list(o.Patterns).map((p: N) => {
       const pk = this.kind(p);
       if (pk === 'StarExpression') return { k: 'star' } as ParsePart;
@@ -563,7 +640,7 @@ export class Translator {
       if (pk === 'NameDeclaration') return { k: 'cap', name: p.SimpleName, t: 'string' } as ParsePart;
       return this.unsupported('parse pattern element', p);
     });
-    return { k: 'parse', src: this.expr(o.Expression), pattern, where, regex: kindTxt === 'regex' };
+    return { k: 'parse', src: this.expr(o.Expression), pattern, where, regex: kindTxt === 'regex', relaxed: kindTxt === 'relaxed', flags };
   }
 
   private aggOf(e: N, out: Col[], byNames: Set<string>): Agg {
@@ -733,6 +810,8 @@ export class Translator {
       case 'FunctionCallExpression':
         return this.call(n, t);
       case 'ToScalarExpression':
+        // toscalar(2): a scalar argument is its own value
+        if (!this.isTabular(n.Expression)) return this.expr(n.Expression);
         return { k: 'scalar', q: this.tab(n.Expression), t };
       case 'StarExpression':
         return { k: 'star' };
@@ -789,7 +868,7 @@ export class Translator {
         break;
       }
       case 'DateTimeLiteralExpression':
-        v = parseDatetime(body);
+        v = parseDatetime(body.replace(/^(["'])(.*)\1$/s, '$2'));
         if (v === null) this.unsupported(`datetime literal ${txt}`, n);
         break;
       case 'TimespanLiteralExpression':
@@ -838,7 +917,7 @@ export class Translator {
     if (this.builtinFns.has(sym)) {
       if (!SCALAR_FNS.has(fn)) return this.unsupported(`${fn}()`, n);
       if ((fn === 'array_sort_asc' || fn === 'array_sort_desc') && argNodes.slice(1).some((a: N) => this.type(a) === 'dynamic')) return this.unsupported(`${fn}() of several arrays`, n);
-      if (fn === 'hash' && argNodes[0] && this.type(argNodes[0]) !== 'string') return this.unsupported('hash() of a non-string value', n);
+      if (fn === 'hash' && argNodes[0] && !['string', 'datetime'].includes(this.type(argNodes[0]))) return this.unsupported(`hash() of a ${this.type(argNodes[0])} value`, n);
       if (fn === 'column_ifexists') {
         const name = String(argNodes[0]?.ConstantValue ?? '');
         return { k: 'call', fn, args: [{ k: 'lit', t: 'string', v: name }, this.expr(argNodes[1])], t, at: this.at(n) };
@@ -859,6 +938,22 @@ export class Translator {
       this.callSite = saved;
     }
   }
+}
+
+/** True when a condition reads only the given (left-side) columns and nothing that depends on row order. */
+function leftOnly(e: Expr, names: Set<string>): boolean {
+  let ok = true;
+  const walk = (x: unknown): void => {
+    if (!ok || !x || typeof x !== 'object') return;
+    if (Array.isArray(x)) return x.forEach(walk);
+    const o = x as Record<string, unknown>;
+    if (o.k === 'col' && (o.side !== undefined || !names.has(o.name as string))) ok = false;
+    if (o.k === 'star' || o.k === 'scalar' || o.k === 'scope' || (o.k === 'in' && o.sub)) ok = false;
+    if (o.k === 'call' && ['row_number', 'prev', 'next', 'row_cumsum', 'row_window_session', 'column_ifexists', 'pack_all', 'bag_pack_columns', 'ingestion_time'].includes(o.fn as string)) ok = false;
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(e);
+  return ok;
 }
 
 const BIN_OPS: Record<string, string> = {

@@ -72,13 +72,13 @@ export function parseDatetime(s: string): bigint | null {
     }
     return ticks;
   }
-  // US form, as the portal's CSV export writes it: 4/19/2021, 12:13:19.483 PM
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*([AaPp][Mm])?)?$/.exec(t);
-  if (us) {
-    let h = Number(us[4] ?? 0);
-    if (us[8]) h = (h % 12) + (/^p/i.test(us[8]) ? 12 : 0);
-    const ms = Date.UTC(Number(us[3]), Number(us[1]) - 1, Number(us[2]), h, Number(us[5] ?? 0), Number(us[6] ?? 0));
-    return BigInt(ms) * TICKS_PER_MS + BigInt(((us[7] ?? '') + '0000000').slice(0, 7));
+  // US form, as the portal's CSV export writes it: 4/19/2021, 12:13:19.483 PM (also 12-02-2022)
+  const us = /^(\d{1,2})([/-])(\d{1,2})\2(\d{4}),?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*([AaPp][Mm])?)?$/.exec(t);
+  if (us && +us[1]! >= 1 && +us[1]! <= 12 && +us[3]! >= 1 && +us[3]! <= 31) {
+    let h = Number(us[5] ?? 0);
+    if (us[9]) h = (h % 12) + (/^p/i.test(us[9]) ? 12 : 0);
+    const ms = Date.UTC(Number(us[4]), Number(us[1]) - 1, Number(us[3]), h, Number(us[6] ?? 0), Number(us[7] ?? 0));
+    return BigInt(ms) * TICKS_PER_MS + BigInt(((us[8] ?? '') + '0000000').slice(0, 7));
   }
   if (!/[a-zA-Z]{3}/.test(t)) return null;
   const ms = Date.parse(/(GMT|UTC|Z|[+-]\d{2}:?\d{2})$/.test(t) ? t : t + ' GMT');

@@ -63,3 +63,10 @@ export function xxh64(buf: Uint8Array, seed = 0n): bigint {
 export function kustoHash(s: string): bigint {
   return BigInt.asIntN(64, xxh64(Buffer.from(s, 'utf8')));
 }
+
+/** Kusto's hash() of a 64-bit value (a datetime's .NET ticks): XXH64 of its 8 little-endian bytes. */
+export function kustoHashTicks(v: bigint): bigint {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigInt64(0, v, true);
+  return BigInt.asIntN(64, xxh64(b));
+}
