@@ -155,6 +155,8 @@ describe('sessionguard build with workbooks', () => {
     const files: Record<string, string> = { 'sessionguard.yaml': CONFIG, 'workbooks/token-theft.yaml': GOOD };
     for (const f of ['sg-01-kit-user-agent.yaml', 'sg-03-session-replay.yaml']) files[`rules/${f}`] = readFileSync(join(rulesDir, f), 'utf8');
     for (const f of ['sg_excluded_accounts.csv', 'sg_hosting_asn.csv', 'sg_trusted_egress.csv', 'sg_allowed_automation.csv']) files[`rules/watchlists/${f}`] = readFileSync(join(rulesDir, 'watchlists', f), 'utf8');
+    // The rules' response tiers name these playbooks.
+    for (const f of ['sg-contain.yaml', 'sg-revoke.yaml', 'sg-notify.yaml']) files[`playbooks/${f}`] = readFileSync(join(ROOT, 'playbooks', f), 'utf8');
     const dir = project(files);
     const r = runCli(['build'], dir);
     expect(r.stderr).toBe('');
