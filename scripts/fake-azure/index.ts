@@ -2,8 +2,9 @@
 // `npm run fake-azure` script starts one by hand.
 import { ArmStore, registerArm } from './arm.js';
 import { FakeAzure, type FakeOptions } from './server.js';
+import { FakeLogs, registerLogs, type LogsOptions } from './logs.js';
 
-export interface StartOptions extends FakeOptions {
+export interface StartOptions extends FakeOptions, LogsOptions {
   /** Keep ARM state in this JSON file across restarts (default: memory only). */
   stateFile?: string;
 }
@@ -11,6 +12,7 @@ export interface StartOptions extends FakeOptions {
 export interface RunningFake {
   fake: FakeAzure;
   arm: ArmStore;
+  logs: FakeLogs;
   url: string;
   ca: string;
   caFile: string;
@@ -23,10 +25,14 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
   const arm = new ArmStore(opts.stateFile);
   fake.registerControl();
   registerArm(fake, arm);
+  const logs = new FakeLogs(opts);
+  logs.loadSpec(opts.specsDir);
+  registerLogs(fake, logs);
   await fake.start();
   return {
     fake,
     arm,
+    logs,
     url: fake.url,
     ca: fake.ca,
     caFile: fake.caFile,

@@ -9,6 +9,7 @@ import { registerSynth } from './synth.js';
 import { registerRunnerCommands } from './runner.js';
 import { registerTestCommand } from './test.js';
 import { registerDemoCommand } from './demo.js';
+import { registerLiveCommands } from './live.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -21,7 +22,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerLiveCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {
