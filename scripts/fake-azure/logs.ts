@@ -333,7 +333,7 @@ export class FakeLogs {
         message: 'Response contained partial results',
         code: 'PartialError',
         correlationId: crypto.randomUUID(),
-        details: [{ code: 'EngineError', message: 'Something went wrong processing your query on the server.', innererror: { code: '-2133196797', message: `Query result set has exceeded the internal ${limit} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`, severity: 2, severityName: 'Error' } }],
+        details: [{ code: 'EngineError', message: `Query result set has exceeded the internal ${limit} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`, innererror: { code: '-2133196797', message: `Query result set has exceeded the internal ${limit} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`, severity: 2, severityName: 'Error' } }],
       };
     }
     return json(200, out);

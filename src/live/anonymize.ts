@@ -33,20 +33,25 @@ const FIELDS: Record<string, Kind> = {
   IpAddress: 'ip',
   CallerIpAddress: 'ip',
   ActorIpAddress: 'ip',
+  AlternateSignInName: 'upn',
   UserDisplayName: 'name',
   AccountDisplayName: 'name',
   AccountName: 'name',
-  displayName: 'name',
+  Identity: 'name',
   DeviceName: 'device',
   deviceName: 'device',
 };
 
-/** Dynamic keys whose meaning depends on the object: `id` of a user, `displayName` of a device. */
-function kindOf(key: string, path: string[]): Kind | null {
-  const parent = path[path.length - 1]?.toLowerCase() ?? '';
-  if (key === 'id' && (parent === 'user' || parent === 'initiatedby')) return 'guid';
-  if (key === 'displayName' && parent.includes('device')) return 'device';
-  if (key === 'displayName' && (parent === 'devicedetail')) return 'device';
+/**
+ * Keys whose meaning depends on the object holding them: `id` and `displayName` of a user or a
+ * device (InitiatedBy.user, TargetResources entries by their `type`, DeviceDetail). `parent` is the
+ * holding key and the object's own `type`, lower case.
+ */
+function kindOf(key: string, parent: string): Kind | null {
+  const device = parent.startsWith('devicedetail') || parent.endsWith('#device');
+  const user = parent.startsWith('user#') || parent.endsWith('#user');
+  if (key === 'displayName') return device ? 'device' : user ? 'name' : null;
+  if (key === 'id') return user ? 'guid' : null;
   return FIELDS[key] ?? null;
 }
 
@@ -54,7 +59,8 @@ const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const EMAIL_RE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 // Addresses and e-mail addresses inside free text (not in user agents: versions look like addresses).
-const IPV4_IN_TEXT = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])/g;
+// (not after '/': Chrome/120.0.0.0 is a version)
+const IPV4_IN_TEXT = /(?<![\d./])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])/g;
 const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const KEEP_TEXT = new Set(['UserAgent', 'userAgent', 'ClientAppUsed', 'Location', 'LocationDetails', 'AutonomousSystemNumber', 'countryOrRegion', 'city', 'state']);
 
@@ -119,9 +125,9 @@ export class Anonymizer {
     else if (IPV4_RE.test(v) || (k === 'ip' && v.includes(':'))) k = 'ip';
     else if (k === 'guid' || k === 'upn' || k === 'ip') return; // not the shape expected: left alone (it is not an identifier)
     if (k === 'ip') {
-      // ClientIP may carry a port: map the address part
-      const m = /^\[?([0-9a-f:.]+?)\]?(?::(\d+))?$/i.exec(v);
-      if (m && m[1] !== v && (IPV4_RE.test(m[1]!) || m[1]!.includes(':'))) {
+      // ClientIP may carry a port (1.2.3.4:443, [2001:db8::1]:443): map the address part
+      const m = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(v) ?? /^\[([0-9a-f:.]+)\](?::\d+)?$/i.exec(v);
+      if (m) {
         this.add('ip', m[1]!);
         return;
       }
@@ -137,14 +143,14 @@ export class Anonymizer {
 
   /** Collects the values to map from one row (mapped fields, dynamic values, addresses in free text). */
   collect(row: Record<string, unknown>): void {
-    const walk = (v: unknown, key: string, path: string[], free: boolean): void => {
+    const walk = (v: unknown, key: string, parent: string, free: boolean): void => {
       if (typeof v === 'string') {
-        const k = kindOf(key, path);
+        const k = kindOf(key, parent);
         if (k) this.add(k, v);
         const t = v.trim();
         if ((t.startsWith('{') || t.startsWith('[')) && t.length > 1) {
           try {
-            walk(JSON.parse(t), key, path, free);
+            walk(JSON.parse(t), key, parent, free);
           } catch {
             // not JSON text
           }
@@ -153,10 +159,14 @@ export class Anonymizer {
           for (const m of v.matchAll(IPV4_IN_TEXT)) if (m[0].split('.').every((o) => Number(o) <= 255)) this.add('ip', m[0]);
           for (const m of v.matchAll(EMAIL_IN_TEXT)) this.add('upn', m[0]);
         }
-      } else if (Array.isArray(v)) v.forEach((x) => walk(x, key, path, free));
-      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k, [...path, key], free && !KEEP_TEXT.has(k));
+      } else if (Array.isArray(v)) v.forEach((x) => walk(x, key, parent, free));
+      else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        const here = `${key.toLowerCase()}#${typeof o.type === 'string' ? o.type.toLowerCase() : ''}`;
+        for (const [k, x] of Object.entries(o)) walk(x, k, here, free && !KEEP_TEXT.has(k));
+      }
     };
-    for (const [k, v] of Object.entries(row)) walk(v, k, [], true);
+    for (const [k, v] of Object.entries(row)) walk(v, k, '', true);
   }
 
   /** One expression matching every original value, longest first, on identifier boundaries. */

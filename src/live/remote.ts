@@ -42,7 +42,8 @@ async function workspaceIdOf(ctx: AzureContext, t: WorkspaceTarget): Promise<str
   if (!t.armId || !t.subscriptionId) throw new UserError(`workspace '${t.name}' has neither workspaceId nor subscriptionId, resourceGroup and workspaceName; add one of them to sessionguard.yaml`);
   let res: { properties?: Record<string, unknown> };
   try {
-    res = await resourcesClient(ctx, t.subscriptionId).resources.getById(t.armId, ARM_API);
+    // the client puts its own '/' ahead of the id
+    res = await resourcesClient(ctx, t.subscriptionId).resources.getById(t.armId.replace(/^\/+/, ''), ARM_API);
   } catch (e) {
     throw new UserError(`workspace '${t.name}': cannot read ${t.armId} (${describe(e)}); set its workspaceId in sessionguard.yaml or pass the GUID`);
   }
