@@ -29,6 +29,8 @@ watchlists: rules/watchlists
 workspaces:
   - name: lab
     workspaceId: ${WS}
+    ingestionDelay:
+      AADNonInteractiveUserSignInLogs: 20m
 `;
 
 const entity = `entityMappings:
@@ -62,6 +64,24 @@ query: |
   AADNonInteractiveUserSignInLogs
   | where UserAgent has_any (kitAgents)
   | project TimeGenerated, UserPrincipalName, UserId, IPAddress, SessionId, UserAgent
+${entity}`;
+
+// Two tables with different ingestion delays, through a union: batched, each table with its own window.
+const BOTH = `id: T-BOTH
+name: Successful sign-in from a script (both sign-in tables)
+description: A successful sign-in whose user agent is an HTTP library.
+severity: High
+kind: Scheduled
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+tactics: [CredentialAccess]
+relevantTechniques: [T1539]
+query: |
+  union SigninLogs, AADNonInteractiveUserSignInLogs
+  | where UserAgent has_any ("axios", "node-fetch", "python-requests", "Go-http-client")
+  | project TimeGenerated, UserId, IPAddress, SessionId
 ${entity}`;
 
 // Row by row, but looking back 3 hours every hour: overlapping windows, batched.
@@ -107,9 +127,12 @@ let f: RunningFake;
 
 beforeAll(async () => {
   tenant = await synthTo({ users: 40, days: 2, seed: 'live', start: START });
-  dir = project({ 'sessionguard.yaml': CONFIG, 'rules/t-kit.yaml': KIT, 'rules/t-wide.yaml': WIDE, 'rules/t-many.yaml': MANY });
+  dir = project({ 'sessionguard.yaml': CONFIG, 'rules/t-kit.yaml': KIT, 'rules/t-wide.yaml': WIDE, 'rules/t-many.yaml': MANY, 'rules/t-both.yaml': BOTH });
   cpSync(join(ROOT, 'rules', 'watchlists'), join(dir, 'rules', 'watchlists'), { recursive: true });
   cpSync(join(ROOT, 'rules', 'sg-04-identity-protection-token-theft.yaml'), join(dir, 'rules', 'sg-04.yaml'));
+  cpSync(join(ROOT, 'rules', 'sg-01-kit-user-agent.yaml'), join(dir, 'rules', 'sg-01.yaml'));
+  // the workspace has the pack's watchlists (synth writes three of the four)
+  cpSync(join(ROOT, 'rules', 'watchlists', 'sg_allowed_automation.csv'), join(tenant, 'watchlists', 'sg_allowed_automation.csv'));
   f = await fakeAzure({ logsDir: tenant, now: () => new Date(NOW) });
   await f.logs.store(WS);
 }, 120_000);
@@ -167,7 +190,7 @@ describe('backtest', () => {
 
   it('counts per rule equal the local replay of the same rows (batched and window by window rules)', async () => {
     const before = queries();
-    const r = await runCliAsync(['backtest', '--workspace', 'lab', '--rule', 'T-KIT', 'T-WIDE', 'T-MANY', 'SG-04', '--days', '3', '--end', END, '--format', 'json', '--no-cache'], dir, f.env());
+    const r = await runCliAsync(['backtest', '--workspace', 'lab', '--rule', 'T-KIT', 'T-WIDE', 'T-MANY', 'SG-04', 'SG-01', 'T-BOTH', '--days', '3', '--end', END, '--format', 'json', '--no-cache'], dir, f.env());
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     json = JSON.parse(r.stdout) as BacktestResult;
@@ -175,19 +198,25 @@ describe('backtest', () => {
     expect(by.get('T-KIT')!.unbatchedBecause).toBeNull();
     expect(by.get('T-WIDE')!.unbatchedBecause).toBeNull();
     expect(by.get('SG-04')!.unbatchedBecause).toBeNull();
+    // a union of two tables and a join against a watchlist stay row by row
+    expect(by.get('SG-01')!.unbatchedBecause).toBeNull();
+    expect(by.get('SG-01')!.queries).toBe(1);
     expect(by.get('T-MANY')!.unbatchedBecause).toBe('uses summarize');
     // batched rules: one query each for 72 (hourly) or 4,320 (NRT) windows
     expect(by.get('T-KIT')!.windows).toBe(72);
     expect(by.get('T-KIT')!.queries).toBe(1);
     expect(by.get('SG-04')!.queries).toBe(1);
     expect(by.get('T-MANY')!.queries).toBe(72);
-    expect(queries() - before).toBe(1 + 1 + 1 + 72);
+    expect(by.get('T-BOTH')!.unbatchedBecause).toBeNull();
+    expect(queries() - before).toBe(1 + 1 + 1 + 72 + 1 + 1);
     const end = Date.parse(END);
-    const local = await replayCounts(['T-KIT', 'T-WIDE', 'T-MANY', 'SG-04'], end - 3 * 86_400_000, end);
-    for (const id of ['T-KIT', 'T-WIDE', 'T-MANY', 'SG-04']) expect({ id, alerts: by.get(id)!.alerts }).toEqual({ id, alerts: local.get(id) });
+    const local = await replayCounts(['T-KIT', 'T-WIDE', 'T-MANY', 'SG-04', 'SG-01', 'T-BOTH'], end - 3 * 86_400_000, end);
+    for (const id of ['T-KIT', 'T-WIDE', 'T-MANY', 'SG-04', 'SG-01', 'T-BOTH']) expect({ id, alerts: by.get(id)!.alerts }).toEqual({ id, alerts: local.get(id) });
     // the tenant's attacks make the kit and risk rules fire, so the comparison is not 0 == 0
     expect(by.get('T-KIT')!.alerts).toBeGreaterThan(0);
     expect(by.get('SG-04')!.alerts).toBeGreaterThan(0);
+    expect(by.get('SG-01')!.alerts).toBeGreaterThan(0);
+    expect(by.get('T-BOTH')!.alerts).toBeGreaterThan(0);
     expect(by.get('T-MANY')!.alerts).toBeGreaterThan(0);
     // per day and per entity add up to the total
     for (const x of json.rules) {
@@ -198,10 +227,10 @@ describe('backtest', () => {
   }, 240_000);
 
   it('batched and window-by-window runs give the same counts per day and per entity', async () => {
-    const r = await runCliAsync(['backtest', '--workspace', WS, '--rule', 'T-KIT', 'T-WIDE', '--days', '3', '--end', END, '--format', 'json', '--no-cache', '--no-batch'], dir, f.env());
+    const r = await runCliAsync(['backtest', '--workspace', WS, '--rule', 'T-KIT', 'T-WIDE', 'T-BOTH', '--days', '3', '--end', END, '--format', 'json', '--no-cache', '--no-batch'], dir, f.env());
     expect(r.code).toBe(0);
     const unbatched = JSON.parse(r.stdout) as BacktestResult;
-    for (const id of ['T-KIT', 'T-WIDE']) {
+    for (const id of ['T-KIT', 'T-WIDE', 'T-BOTH']) {
       const a = json.rules.find((x) => x.id === id)!;
       const b = unbatched.rules.find((x) => x.id === id)!;
       expect(b.unbatchedBecause).toBe('batching turned off');

@@ -6,7 +6,7 @@ import { UserError } from '../diagnostics.js';
 import type { SchemaEnv } from '../kql/kusto.js';
 import { parseDuration } from '../rules/duration.js';
 import { alertsFromResult, type Alert } from '../runner/alerts.js';
-import { batchBlocker, batchedQuery, inScheduledWindow, IT, scheduledWindowing, TG, type ScheduledWindowing } from './batch.js';
+import { batchBlocker, batchedQuery, inScheduledWindow, IT, scheduledWindowing, SRC, TG, type ScheduledWindowing } from './batch.js';
 import { WindowCache, type WindowResult } from './cache.js';
 import { asOf, kqlDatetime } from './kql.js';
 import type { Remote } from './remote.js';
@@ -149,12 +149,13 @@ class Runner {
     }
     const tgAt = res.columns.findIndex((c) => c.name === TG);
     const itAt = res.columns.findIndex((c) => c.name === IT);
-    if (tgAt < 0 || itAt < 0) throw new UserError(`rule ${r.compiled.rule.id}: the batched query lost its time columns; run with --no-batch`);
-    const keep = res.columns.map((_, j) => j).filter((j) => j !== tgAt && j !== itAt);
+    const srcAt = res.columns.findIndex((c) => c.name === SRC);
+    if (tgAt < 0 || itAt < 0 || srcAt < 0) throw new UserError(`rule ${r.compiled.rule.id}: the batched query lost its time columns; run with --no-batch`);
+    const keep = res.columns.map((_, j) => j).filter((j) => j !== tgAt && j !== itAt && j !== srcAt);
     const columns = keep.map((j) => res.columns[j]!);
-    const rows = res.rows
-      .map((row) => ({ row, tg: Date.parse(String(row[tgAt])), it: Date.parse(String(row[itAt])) }))
-      .sort((a, b) => a.tg - b.tg);
+    const rows = res.rows.map((row) => ({ row, tg: Date.parse(String(row[tgAt])), it: Date.parse(String(row[itAt])), src: String(row[srcAt]) })).sort((a, b) => a.tg - b.tg);
+    // NRT windows go by ingestion minute: the same rows in ingestion order (stable, so TimeGenerated order within a minute)
+    const byIngest = win ? [] : [...rows].sort((a, b) => a.it - b.it);
     const out: WindowResult[] = [];
     let lo = 0;
     for (const t of ts) {
@@ -164,11 +165,15 @@ class Runner {
         while (lo < rows.length && rows[lo]!.tg < t - win.periodMs) lo++;
         for (let k = lo; k < rows.length && rows[k]!.tg <= t; k++) {
           const x = rows[k]!;
-          if (inScheduledWindow(win, t, x.tg, x.it)) mine.push(keep.map((j) => x.row[j]));
+          if (inScheduledWindow(win, t, x.tg, x.it, x.src)) mine.push(keep.map((j) => x.row[j]));
         }
       } else {
         const before = t - NRT_DELAY;
-        for (const x of rows) if (x.it >= before - MIN && x.it < before) mine.push(keep.map((j) => x.row[j]));
+        while (lo < byIngest.length && byIngest[lo]!.it < before - MIN) lo++;
+        const hit: (typeof rows)[number][] = [];
+        for (let k = lo; k < byIngest.length && byIngest[k]!.it < before; k++) hit.push(byIngest[k]!);
+        // as the replay sees them: in TimeGenerated order
+        for (const x of hit.sort((a, b) => a.tg - b.tg)) mine.push(keep.map((j) => x.row[j]));
       }
       out.push({ t, columns, rows: mine });
     }
