@@ -87,23 +87,22 @@ export async function openRemote(config: Config, arg: string, env: Env = process
     query: (kql, from, to) => send(kql, { startTime: new Date(from), endTime: new Date(to) }),
     queryLast: (kql, duration) => send(kql, { duration }),
   };
+  // A partial result and a timeout come back as data (the caller splits); everything else is a UserError.
   async function send(kql: string, timespan: QueryTimeInterval): Promise<RemoteResult> {
-    {
-      remote.sent++;
-      try {
-        const r = await client.queryWorkspace(workspaceId, kql, timespan, { serverTimeoutInSeconds: 600 });
-        if (r.status === 'PartialFailure') {
-          const text = errorText(r.partialError as never);
-          return { ...toRows(r.partialTables[0]), limit: limitOf(r.partialError.code ?? '', text) ?? 'too-large', message: r.partialError.message };
-        }
-        return { ...toRows(r.tables[0]), limit: null };
-      } catch (e) {
-        const x = e as { statusCode?: number; code?: string; message?: string };
-        if (x.statusCode === 504 || x.statusCode === 408 || limitOf(x.code ?? '', x.message ?? '') === 'timeout') return { columns: [], rows: [], limit: 'timeout', message: describe(e) };
-        if (x.statusCode === 400) throw new UserError(`the workspace refused the query: ${describe(e)}`);
-        if (x.statusCode === 401 || x.statusCode === 403) throw new UserError(`not allowed to query workspace ${workspaceId}: ${describe(e)} (the identity needs Log Analytics Reader or Microsoft Sentinel Reader)`);
-        throw new UserError(`query to workspace ${workspaceId} failed: ${describe(e)}`);
+    remote.sent++;
+    try {
+      const r = await client.queryWorkspace(workspaceId, kql, timespan, { serverTimeoutInSeconds: 600 });
+      if (r.status === 'PartialFailure') {
+        const text = errorText(r.partialError as never);
+        return { ...toRows(r.partialTables[0]), limit: limitOf(r.partialError.code ?? '', text) ?? 'too-large', message: r.partialError.message };
       }
+      return { ...toRows(r.tables[0]), limit: null };
+    } catch (e) {
+      const x = e as { statusCode?: number; code?: string; message?: string };
+      if (x.statusCode === 504 || x.statusCode === 408 || limitOf(x.code ?? '', x.message ?? '') === 'timeout') return { columns: [], rows: [], limit: 'timeout', message: describe(e) };
+      if (x.statusCode === 400) throw new UserError(`the workspace refused the query: ${describe(e)}`);
+      if (x.statusCode === 401 || x.statusCode === 403) throw new UserError(`not allowed to query workspace ${workspaceId}: ${describe(e)} (the identity needs Log Analytics Reader or Microsoft Sentinel Reader)`);
+      throw new UserError(`query to workspace ${workspaceId} failed: ${describe(e)}`);
     }
   }
   return remote;
