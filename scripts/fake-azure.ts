@@ -1,4 +1,4 @@
-// npm run fake-azure -- [--port N] [--specs DIR] [--state FILE] [--lenient]
+// npm run fake-azure -- [--port N] [--specs DIR] [--state FILE] [--logs DIR] [--lenient]
 // A local fake Azure on loopback for demos and manual testing. The first two lines of output are
 // `listening on https://127.0.0.1:PORT` and `ca: PATH` (the certificate to trust).
 import { Command } from 'commander';
@@ -14,11 +14,12 @@ const program = new Command()
   })
   .option('--specs <dir>', 'a copy of azure-specs: check every write against the official REST specifications')
   .option('--state <file>', 'keep resources in this JSON file across restarts')
+  .option('--logs <dir>', 'serve the recorded rows in DIR from the Log Analytics query API (any workspace id)')
   .option('--lenient', 'record spec violations instead of answering 400')
   .parse();
 
-const o = program.opts<{ port?: number; specs?: string; state?: string; lenient?: boolean }>();
-const running = await startFakeAzure({ port: o.port, specsDir: o.specs, stateFile: o.state, strict: !o.lenient });
+const o = program.opts<{ port?: number; specs?: string; state?: string; logs?: string; lenient?: boolean }>();
+const running = await startFakeAzure({ port: o.port, specsDir: o.specs, stateFile: o.state, logsDir: o.logs, strict: !o.lenient });
 process.stdout.write(`listening on ${running.url}\nca: ${running.caFile}\n`);
 process.stdout.write(`env: ${Object.entries(running.env()).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
 const shutdown = () => void running.stop().then(() => process.exit(0));

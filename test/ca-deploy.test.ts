@@ -1,14 +1,11 @@
 // ca plan / apply through the CLI against the fake Graph: report-only by default, idempotent,
 // never touches a policy we did not create, refuses to drop the break-glass exclusion.
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFake } from '../scripts/fake-azure/index.js';
 import { fakeAzure } from './helpers/fake.js';
-import { hasStackTrace, project, ROOT, type CliResult } from './helpers/cli.js';
+import { hasStackTrace, project, ROOT, runCliAsync } from './helpers/cli.js';
 
 const BG = 'b0000000-0000-0000-0000-00000000b001';
 const BG2 = 'b0000000-0000-0000-0000-00000000b002';
@@ -20,18 +17,6 @@ let dir: string;
 const writes = () => f.fake.requests.filter((r) => r.method !== 'GET');
 const managed = () => [...f.conditionalAccess.policies.values()].filter((p) => String(p.displayName).startsWith(PREFIX));
 const byName = (name: string) => managed().find((p) => p.displayName === PREFIX + name)!;
-// The fake runs in this process, so the CLI child must not block it (runCli is synchronous).
-const TSX = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
-function runCliAsync(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 const cli = async (...args: string[]) => {
   const r = await runCliAsync(['ca', ...args], dir, f.env(TOKEN));
   expect(r.stdout + r.stderr).not.toContain(TOKEN);

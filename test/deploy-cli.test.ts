@@ -4,7 +4,7 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasStackTrace, project, ROOT } from './helpers/cli.js';
 import { fakeAzure, SUB } from './helpers/fake.js';
-import { runCliAsync as runCli } from './deploy-cli.js';
+import { runCliAsync as runCli } from './helpers/cli.js';
 import type { RunningFake } from '../scripts/fake-azure/index.js';
 
 const RULES = ['sg-01-kit-user-agent.yaml', 'sg-03-session-replay.yaml'];

@@ -5,8 +5,9 @@ import { FakeAzure, type FakeOptions } from './server.js';
 import { GraphState, registerGraph, type GraphUser } from './graph.js';
 import { ConditionalAccessState, registerConditionalAccess } from './graph-ca.js';
 import { IncidentStore, registerIncidents } from './incidents.js';
+import { FakeLogs, registerLogs, type LogsOptions } from './logs.js';
 
-export interface StartOptions extends FakeOptions {
+export interface StartOptions extends FakeOptions, LogsOptions {
   /** Keep ARM state in this JSON file across restarts (default: memory only). */
   stateFile?: string;
   /** Users the fake Graph knows; others are 404. */
@@ -19,6 +20,7 @@ export interface RunningFake {
   graph: GraphState;
   conditionalAccess: ConditionalAccessState;
   incidents: IncidentStore;
+  logs: FakeLogs;
   url: string;
   ca: string;
   caFile: string;
@@ -37,6 +39,13 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
   registerConditionalAccess(fake, conditionalAccess);
   const incidents = new IncidentStore();
   registerIncidents(fake, incidents);
+  const logs = new FakeLogs(opts);
+  logs.loadSpec(opts.specsDir);
+  registerLogs(fake, logs);
+  // The fake Graph knows the users of the tenant it serves rows for (others are 404).
+  if (opts.logsDir || opts.logsDirs) {
+    for (const u of await logs.usersInRows()) if (!graph.user(u.id)) graph.addUser({ id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, accountEnabled: true });
+  }
   await fake.start();
   return {
     fake,
@@ -44,6 +53,7 @@ export async function startFakeAzure(opts: StartOptions = {}): Promise<RunningFa
     graph,
     conditionalAccess,
     incidents,
+    logs,
     url: fake.url,
     ca: fake.ca,
     caFile: fake.caFile,

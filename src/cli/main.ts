@@ -13,6 +13,7 @@ import { registerSigmaCommands } from './sigma.js';
 import { registerRespondCommands } from './respond.js';
 import { registerCaCommands } from './ca.js';
 import { registerDeployCommands } from './deploy.js';
+import { registerLiveCommands } from './live.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,7 +26,7 @@ program
   .configureOutput({ outputError: (s, write) => write(s) });
 
 // Command groups (each registers its commands on the program).
-const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands, registerRespondCommands, registerCaCommands, registerDeployCommands];
+const groups: ((p: Command) => void)[] = [registerRuleCommands, registerScaffoldCommands, registerQuery, registerSynth, registerRunnerCommands, registerTestCommand, registerDemoCommand, registerSigmaCommands, registerRespondCommands, registerCaCommands, registerDeployCommands, registerLiveCommands];
 for (const g of groups) g(program);
 
 program.exitOverride((err) => {

@@ -7,6 +7,7 @@ import { runQuery } from '../engine/index.js';
 import { toCsv, toJson, toTextTable } from '../engine/output.js';
 import { parseDatetime, parseTimespan } from '../engine/values.js';
 import { action } from './run.js';
+import { remoteQuery } from '../live/query.js';
 
 interface Opts {
   logs?: string[];
@@ -16,6 +17,7 @@ interface Opts {
   file?: string;
   watchlists?: string;
   externaldata?: string;
+  workspace?: string;
 }
 
 export function registerQuery(program: Command): void {
@@ -30,6 +32,7 @@ export function registerQuery(program: Command): void {
     .option('--file <file>', 'read the query from a file')
     .option('--watchlists <dir>', 'folder of watchlist CSV files named <alias>.csv')
     .option('--externaldata <dir>', 'folder of local copies of externaldata URLs (named after the URL file name; never downloaded)')
+    .option('--workspace <name|guid>', 'run remotely in this Log Analytics workspace instead (--timespan defaults to 1d there)')
     .action(
       action(async (query: string | undefined, o: Opts) => {
         let q = query;
@@ -40,6 +43,12 @@ export function registerQuery(program: Command): void {
         if (q !== undefined && o.file !== undefined) throw new UserError('give the query text or --file, not both');
         if (o.file && !existsSync(o.file)) throw new UserError(`--file: no such file: ${o.file}`);
         const text = o.file ? readFileSync(o.file, 'utf8') : q!;
+        if (o.workspace) {
+          if (o.logs || o.now || o.watchlists || o.externaldata) throw new UserError('--workspace runs the query in the workspace: --logs, --now, --watchlists and --externaldata do not apply');
+          const r = await remoteQuery(o.workspace, text, o.timespan ?? '1d');
+          process.stdout.write(o.format === 'json' ? toJson(r) + '\n' : o.format === 'csv' ? toCsv(r) : toTextTable(r));
+          return;
+        }
         let now: bigint | undefined;
         if (o.now) {
           const t = parseDatetime(o.now);
