@@ -1,6 +1,7 @@
 // `respond`: the playbooks' containment steps for one account, run from the command line through
 // the Graph client. Same guardrails: excluded accounts are refused (by object id, after resolving
 // a UPN), dry-run only reads. Every step checks the current state first, so a repeat is harmless.
+import { AUTH_METHOD_PATHS } from '../playbooks/workflow.js';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { excludedBy, type Exclusions } from './exclusions.js';
 import { describeGraphError } from './graph-errors.js';
@@ -9,16 +10,8 @@ import { describeGraphError } from './graph-errors.js';
 export const RESPOND_ACTIONS = ['disable', 'revoke', 'confirmCompromised', 'requirePasswordChange', 'removeAuthMethodsSince'] as const;
 export type RespondAction = (typeof RESPOND_ACTIONS)[number];
 
-/** Authentication method types that can be deleted, and their URL segment. */
-const DELETABLE: Record<string, string> = {
-  '#microsoft.graph.phoneAuthenticationMethod': 'phoneMethods',
-  '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod': 'microsoftAuthenticatorMethods',
-  '#microsoft.graph.fido2AuthenticationMethod': 'fido2Methods',
-  '#microsoft.graph.softwareOathAuthenticationMethod': 'softwareOathMethods',
-  '#microsoft.graph.emailAuthenticationMethod': 'emailMethods',
-  '#microsoft.graph.windowsHelloForBusinessAuthenticationMethod': 'windowsHelloForBusinessMethods',
-  '#microsoft.graph.temporaryAccessPassAuthenticationMethod': 'temporaryAccessPassMethods',
-};
+/** Authentication method types that can be deleted, and their URL segment: the playbooks' table. */
+const DELETABLE = AUTH_METHOD_PATHS;
 
 /** The permission each step needs (for error messages; `grant` has the playbook side). */
 const NEEDS: Record<RespondAction, string> = {
