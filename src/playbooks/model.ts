@@ -1,10 +1,8 @@
 // Response playbooks: what an incident from a rule makes happen, with the guardrails around it.
-import { relative } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
-import { checkSchema } from '../rules/check.js';
-import { findRuleFiles } from '../rules/load.js';
+import { readSchemaFiles } from '../rules/load.js';
 import { parseDuration } from '../rules/duration.js';
-import { positionOf, readYamlFile } from '../rules/source.js';
+import { positionOf } from '../rules/source.js';
 
 export const STEPS = [
   'revokeSessions',
@@ -105,20 +103,11 @@ const NEEDS: Partial<Record<Step, { has: (s: PlaybookSettings) => boolean; what:
 };
 
 export function loadPlaybooks(paths: string[], cwd = process.cwd()): { playbooks: Playbook[]; diagnostics: Diagnostic[] } {
-  const { files } = findRuleFiles(paths);
+  const read = readSchemaFiles(paths, PLAYBOOK_SCHEMA, cwd);
   const playbooks: Playbook[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const f of files) {
-    const shown = relative(cwd, f) || f;
-    const read = readYamlFile(f);
-    if (!read.ok) {
-      diagnostics.push(...read.diagnostics.map((d) => ({ ...d, file: shown })));
-      continue;
-    }
-    const src = { ...read.source, file: shown };
-    const errs = checkSchema(src, PLAYBOOK_SCHEMA);
-    diagnostics.push(...errs);
-    if (errs.length) continue;
+  const diagnostics: Diagnostic[] = [...read.diagnostics];
+  for (const src of read.sources) {
+    const shown = src.file;
     const raw = src.data as Record<string, unknown>;
     const g = (raw.guardrails ?? {}) as Record<string, unknown>;
     const ex = (g.excludedAccounts ?? {}) as Record<string, unknown>;

@@ -17,6 +17,29 @@ export interface LoadResult {
 const RULE_EXT = new Set(['.yaml', '.yml']);
 
 /** Rule files under the given files or folders; `*.tests.yaml` companions and `watchlists/` are not rules. */
+/**
+ * Every YAML file below `paths` that parses and passes `schema`, as positioned sources named relative
+ * to `cwd`; the problems of the others in `diagnostics`. Playbooks and workbooks load through this.
+ */
+export function readSchemaFiles(paths: string[], schema: object, cwd = process.cwd()): { sources: YamlSource[]; diagnostics: Diagnostic[] } {
+  const { files } = findRuleFiles(paths);
+  const sources: YamlSource[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const f of files) {
+    const shown = relative(cwd, f) || f;
+    const read = readYamlFile(f);
+    if (!read.ok) {
+      diagnostics.push(...read.diagnostics.map((d) => ({ ...d, file: shown })));
+      continue;
+    }
+    const src = { ...read.source, file: shown };
+    const errs = checkSchema(src, schema);
+    diagnostics.push(...errs);
+    if (!errs.length) sources.push(src);
+  }
+  return { sources, diagnostics };
+}
+
 export function findRuleFiles(paths: string[]): { files: string[]; missing: string[] } {
   const files: string[] = [];
   const missing: string[] = [];

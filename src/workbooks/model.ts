@@ -1,13 +1,11 @@
 // Workbook sources (workbooks/*.yaml): a title, parameters injected as `let` statements like the
 // rules', and sections, each a text or a KQL query with a visualization.
-import { relative } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
-import { checkSchema } from '../rules/check.js';
-import { checkParameterValue, findRuleFiles } from '../rules/load.js';
+import { checkParameterValue, readSchemaFiles } from '../rules/load.js';
 import type { ParameterType, RuleParameter } from '../rules/model.js';
 import { DURATION_PATTERN, PARAMETER_TYPES } from '../rules/schema.js';
 import { parseDuration } from '../rules/duration.js';
-import { positionOf, readYamlFile, type YamlSource } from '../rules/source.js';
+import { positionOf, type YamlSource } from '../rules/source.js';
 
 export const VISUALIZATIONS = ['table', 'timechart', 'barchart', 'piechart', 'areachart', 'tiles'] as const;
 export type Visualization = (typeof VISUALIZATIONS)[number];
@@ -74,20 +72,11 @@ export const WORKBOOK_SCHEMA = {
 } as const;
 
 export function loadWorkbooks(paths: string[], cwd = process.cwd()): { workbooks: Workbook[]; diagnostics: Diagnostic[] } {
-  const { files } = findRuleFiles(paths);
+  const read = readSchemaFiles(paths, WORKBOOK_SCHEMA, cwd);
   const workbooks: Workbook[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const f of files) {
-    const shown = relative(cwd, f) || f;
-    const read = readYamlFile(f);
-    if (!read.ok) {
-      diagnostics.push(...read.diagnostics.map((d) => ({ ...d, file: shown })));
-      continue;
-    }
-    const src = { ...read.source, file: shown };
-    const errs = checkSchema(src, WORKBOOK_SCHEMA);
-    diagnostics.push(...errs);
-    if (errs.length) continue;
+  const diagnostics: Diagnostic[] = [...read.diagnostics];
+  for (const src of read.sources) {
+    const shown = src.file;
     const at = (path: (string | number)[], message: string) => {
       const p = positionOf(src, path);
       diagnostics.push({ file: shown, line: p.line, col: p.col, severity: 'error', message });
