@@ -40,7 +40,8 @@ export function readSchemaFiles(paths: string[], schema: object, cwd = process.c
   return { sources, diagnostics };
 }
 
-export function findRuleFiles(paths: string[]): { files: string[]; missing: string[] } {
+/** YAML files under the given files or folders (explicitly named files are taken whatever their name). */
+export function findYamlFiles(paths: string[], skip: { dirs?: string[]; files?: RegExp } = {}): { files: string[]; missing: string[] } {
   const files: string[] = [];
   const missing: string[] = [];
   const walk = (p: string, explicit: boolean) => {
@@ -53,15 +54,20 @@ export function findRuleFiles(paths: string[]): { files: string[]; missing: stri
     }
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) {
-        if (name.startsWith('.') || name === 'node_modules' || name === 'watchlists') continue;
+        if (name.startsWith('.') || name === 'node_modules' || skip.dirs?.includes(name)) continue;
         walk(join(p, name), false);
       }
-    } else if (explicit || (RULE_EXT.has(extname(p).toLowerCase()) && !/\.tests\.ya?ml$/i.test(p))) {
+    } else if (explicit || (RULE_EXT.has(extname(p).toLowerCase()) && !skip.files?.test(p))) {
       files.push(p);
     }
   };
   for (const p of paths) walk(p, true);
   return { files: [...new Set(files)], missing };
+}
+
+/** Rule files: watchlist folders and test-case files are not rules. */
+export function findRuleFiles(paths: string[]): { files: string[]; missing: string[] } {
+  return findYamlFiles(paths, { dirs: ['watchlists'], files: /\.tests\.ya?ml$/i });
 }
 
 export function loadRules(paths: string[], cwd = process.cwd()): LoadResult {

@@ -1,15 +1,15 @@
 // Imports a set of Sigma files: every rule converted and validated on its own, so one bad rule
 // never stops the others; correlations and meta filters see every document of the set.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
 import { KqlCache } from '../kql/cache.js';
 import { checkRuleKql } from '../kql/check.js';
 import { format } from '../kql/kusto.js';
 import { slug } from '../rules/import.js';
-import { loadRuleFile } from '../rules/load.js';
+import { findYamlFiles, loadRuleFile } from '../rules/load.js';
 import { decodeText, MAX_FILE_BYTES } from '../rules/source.js';
 import { convertRule, type Options } from './convert.js';
 import { convertCorrelation } from './correlation.js';
@@ -42,22 +42,7 @@ export interface SigmaImport {
 
 /** Sigma files under the given files or folders (.yml and .yaml). */
 export function findSigmaFiles(paths: string[]): { files: string[]; missing: string[] } {
-  const files: string[] = [];
-  const missing: string[] = [];
-  const walk = (p: string, explicit: boolean) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      missing.push(p);
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const n of readdirSync(p).sort()) if (!n.startsWith('.') && n !== 'node_modules') walk(join(p, n), false);
-    } else if (explicit || ['.yml', '.yaml'].includes(extname(p).toLowerCase())) files.push(p);
-  };
-  for (const p of paths) walk(p, true);
-  return { files: [...new Set(files)], missing };
+  return findYamlFiles(paths);
 }
 
 export function importSigma(paths: string[], opts: Options, cwd = process.cwd()): { converted: Converted[]; failed: Failed[]; diagnostics: Diagnostic[]; skipped: SigmaImport['skipped'] } {
