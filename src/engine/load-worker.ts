@@ -151,18 +151,91 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
       return this.a.slice(0, this.n);
     }
   }
+  /**
+   * Distinct byte strings and their codes: a repeated value is found by its bytes, without making a
+   * JavaScript string (most cells of a column repeat a few values). The hash reads the length and at
+   * most the first and last 32 bytes; a hit is confirmed byte by byte.
+   */
+  class ByteDict {
+    arena = Buffer.allocUnsafe(1 << 16);
+    used = 0;
+    start: number[] = [];
+    len: number[] = [];
+    hash: number[] = [];
+    dict: string[] = [];
+    slots = new Int32Array(1 << 10).fill(-1);
+    code(b: Buffer, s: number, e: number): number {
+      const n = e - s;
+      let h = n ^ 0x811c9dc5;
+      const m = n <= 64 ? e : s + 32;
+      for (let i = s; i < m; i++) h = Math.imul(h ^ b[i]!, 16777619);
+      if (n > 64) for (let i = e - 32; i < e; i++) h = Math.imul(h ^ b[i]!, 16777619);
+      h ^= h >>> 15;
+      const mask = this.slots.length - 1;
+      let slot = h & mask;
+      for (;;) {
+        const c = this.slots[slot]!;
+        if (c < 0) break;
+        if (this.hash[c] === h && this.len[c] === n) {
+          const a = this.arena;
+          const o = this.start[c]! - s;
+          let j = s;
+          while (j < e && a[o + j] === b[j]) j++;
+          if (j === e) return c;
+        }
+        slot = (slot + 1) & mask;
+      }
+      const c = this.dict.length;
+      if (this.used + n > this.arena.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + n));
+        this.arena.copy(bigger, 0, 0, this.used);
+        this.arena = bigger;
+      }
+      b.copy(this.arena, this.used, s, e);
+      this.start.push(this.used);
+      this.used += n;
+      this.len.push(n);
+      this.hash.push(h);
+      this.dict.push(b.toString('utf8', s, e));
+      this.slots[slot] = c;
+      if (this.dict.length * 2 > this.slots.length) {
+        const slots = new Int32Array(this.slots.length * 2).fill(-1);
+        const m2 = slots.length - 1;
+        for (let k = 0; k < this.hash.length; k++) {
+          let q = this.hash[k]! & m2;
+          while (slots[q]! >= 0) q = (q + 1) & m2;
+          slots[q] = k;
+        }
+        this.slots = slots;
+      }
+      return c;
+    }
+    codeOf(v: string): number {
+      const b = Buffer.from(v, 'utf8');
+      return this.code(b, 0, b.length);
+    }
+    /** Frees the bytes (the column turned out mostly distinct). */
+    drop(): void {
+      this.arena = Buffer.alloc(0);
+      this.start = [];
+      this.len = [];
+      this.hash = [];
+      this.dict = [];
+      this.slots = new Int32Array(1);
+    }
+  }
   type Acc =
-    | { kind: 'string'; map: Map<string, number>; dict: string[]; codes: Codes; plain: string[] | null }
-    | { kind: 'dynamic'; map: Map<string, number>; dict: string[]; codes: Codes }
+    | { kind: 'string'; dict: ByteDict; codes: Codes; plain: string[] | null }
+    | { kind: 'dynamic'; dict: ByteDict; codes: Codes }
     | { kind: 'datetime'; ticks: Ticks; other: { row: number; raw: string }[] }
     | { kind: 'raw'; values: unknown[]; firstLine: number }
     | { kind: 'skip' };
   const accs: Acc[] = job.cols.map((c) => {
     switch (c.kind) {
       case 'string':
-        return { kind: 'string', map: new Map<string, number>(), dict: [], codes: new Codes(), plain: null };
+        return { kind: 'string', dict: new ByteDict(), codes: new Codes(), plain: null };
       case 'dynamic':
-        return { kind: 'dynamic', map: new Map<string, number>(), dict: [], codes: new Codes() };
+        return { kind: 'dynamic', dict: new ByteDict(), codes: new Codes() };
       case 'datetime':
         return { kind: 'datetime', ticks: new Ticks(), other: [] };
       case 'raw':
@@ -194,6 +267,254 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
       return false;
     }
     for (let k = 0; k < names.length; k++) vals[k] = row[names[k]!];
+    return addRow();
+  };
+
+  // The byte reader: a line's top-level members read straight from the bytes. Only the needed values
+  // become JavaScript values (dynamic ones stay JSON text); the rest is checked against the JSON
+  // grammar and skipped. JSON.parse builds every nested object of every row and is most of the cost.
+  // Anything it does not handle plainly (escaped keys, the last unterminated line) goes to onLine.
+  const byLength = new Map<number, { k: number; bytes: Uint8Array }[]>();
+  names.forEach((nm, k) => {
+    const bytes = Buffer.from(nm, 'utf8');
+    const list = byLength.get(bytes.length) ?? [];
+    list.push({ k, bytes });
+    byLength.set(bytes.length, list);
+  });
+  const vStart = new Int32Array(names.length);
+  const vEnd = new Int32Array(names.length);
+  const vEsc = new Uint8Array(names.length);
+  let esc = 0;
+  const ws = (b: Uint8Array, i: number, end: number): number => {
+    while (i < end) {
+      const c = b[i]!;
+      if (c !== 32 && c !== 9 && c !== 13) break;
+      i++;
+    }
+    return i;
+  };
+  // bytes a string cannot simply run over: control characters (the line's newline among them), the
+  // quote and the backslash; the loop needs no bounds test since every line ends with a newline
+  const SPECIAL = new Uint8Array(256);
+  for (let c = 0; c < 32; c++) SPECIAL[c] = 1;
+  SPECIAL[34] = 1;
+  SPECIAL[92] = 1;
+  /** b[i] is a quote: the index after the closing quote, or -1; esc tells whether it had escapes. */
+  const str = (b: Uint8Array, i: number, end: number): number => {
+    esc = 0;
+    i++;
+    while (i < end) {
+      while (SPECIAL[b[i]!] === 0) i++;
+      if (i >= end) return -1;
+      const c = b[i]!;
+      if (c === 34) return i + 1;
+      if (c === 92) {
+        esc = 1;
+        const d = b[i + 1];
+        if (d === 117) {
+          for (let h = i + 2; h < i + 6; h++) {
+            const x = h < end ? b[h]! | 0x20 : 0;
+            if (!((x >= 48 && x <= 57) || (x >= 97 && x <= 102))) return -1;
+          }
+          i += 6;
+          continue;
+        }
+        if (d === 34 || d === 92 || d === 47 || d === 98 || d === 102 || d === 110 || d === 114 || d === 116) {
+          i += 2;
+          continue;
+        }
+        return -1;
+      }
+      if (c < 32) return -1;
+      i++;
+    }
+    return -1;
+  };
+  const digits = (b: Uint8Array, i: number, end: number): number => {
+    while (i < end && b[i]! >= 48 && b[i]! <= 57) i++;
+    return i;
+  };
+  const word = (b: Uint8Array, i: number, end: number, w: string): number => {
+    if (i + w.length > end) return -1;
+    for (let j = 0; j < w.length; j++) if (b[i + j] !== w.charCodeAt(j)) return -1;
+    return i + w.length;
+  };
+  /** Index just after the JSON value starting at b[i], or -1 when it is not one. */
+  const value = (b: Uint8Array, i: number, end: number, depth: number): number => {
+    if (i >= end) return -1;
+    const c = b[i]!;
+    if (c === 34) return str(b, i, end);
+    if (c === 123 || c === 91) {
+      if (depth > 200) return -1;
+      const close = c === 123 ? 125 : 93;
+      i = ws(b, i + 1, end);
+      if (i < end && b[i] === close) return i + 1;
+      for (;;) {
+        if (c === 123) {
+          if (i >= end || b[i] !== 34) return -1;
+          i = str(b, i, end);
+          if (i < 0) return -1;
+          i = ws(b, i, end);
+          if (i >= end || b[i] !== 58) return -1;
+          i = ws(b, i + 1, end);
+        }
+        i = value(b, i, end, depth + 1);
+        if (i < 0) return -1;
+        i = ws(b, i, end);
+        if (i >= end) return -1;
+        if (b[i] === 44) {
+          i = ws(b, i + 1, end);
+          continue;
+        }
+        return b[i] === close ? i + 1 : -1;
+      }
+    }
+    if (c === 116) return word(b, i, end, 'true');
+    if (c === 102) return word(b, i, end, 'false');
+    if (c === 110) return word(b, i, end, 'null');
+    let j = i;
+    if (b[j] === 45) j++;
+    if (j < end && b[j] === 48) j++;
+    else if (j < end && b[j]! >= 49 && b[j]! <= 57) j = digits(b, j + 1, end);
+    else return -1;
+    if (j < end && b[j] === 46) {
+      const k = digits(b, j + 1, end);
+      if (k === j + 1) return -1;
+      j = k;
+    }
+    if (j < end && (b[j] === 101 || b[j] === 69)) {
+      j++;
+      if (j < end && (b[j] === 43 || b[j] === 45)) j++;
+      const k = digits(b, j, end);
+      if (k === j) return -1;
+      j = k;
+    }
+    return j;
+  };
+  /** 1: the line was read; 0: give up (why is set); -1: read it with onLine instead. */
+  const onBytes = (b: Buffer, s: number, end: number): number => {
+    let i = ws(b, s, end);
+    if (i === end) {
+      line++;
+      return 1;
+    }
+    if (b[i] !== 123) return -1;
+    vStart.fill(-1);
+    i = ws(b, i + 1, end);
+    if (i < end && b[i] === 125) i++;
+    else
+      for (;;) {
+        if (i >= end || b[i] !== 34) return -1;
+        const ks = i + 1;
+        i = str(b, i, end);
+        if (i < 0 || esc) return -1;
+        const ke = i - 1;
+        i = ws(b, i, end);
+        if (i >= end || b[i] !== 58) return -1;
+        i = ws(b, i + 1, end);
+        const v0 = i;
+        esc = 0;
+        i = value(b, i, end, 0);
+        if (i < 0) return -1;
+        const cands = byLength.get(ke - ks);
+        if (cands)
+          for (const cand of cands) {
+            let j = 0;
+            while (j < cand.bytes.length && b[ks + j] === cand.bytes[j]) j++;
+            if (j === cand.bytes.length) {
+              // a repeated key: the last one counts, as with JSON.parse
+              vStart[cand.k] = v0;
+              vEnd[cand.k] = i;
+              vEsc[cand.k] = esc;
+              break;
+            }
+          }
+        i = ws(b, i, end);
+        if (i >= end) return -1;
+        if (b[i] === 44) {
+          i = ws(b, i + 1, end);
+          continue;
+        }
+        if (b[i] !== 125) return -1;
+        i++;
+        break;
+      }
+    if (ws(b, i, end) !== end) return -1;
+    line++;
+    if (job.window) {
+      const k = job.window.col;
+      const vs = vStart[k]!;
+      const t = vs >= 0 && b[vs] === 34 && !vEsc[k] ? fastTicks(b.toString('utf8', vs + 1, vEnd[k]! - 1)) : null;
+      if (t === null) {
+        why = 'a TimeGenerated the fast reader does not know';
+        return 0;
+      }
+      if (t < from || t > to) return 1;
+    }
+    // cells as onLine + addRow would append them, from the bytes: absent (vs < 0), null, a string
+    // without escapes, or anything else through JSON.parse of the value alone
+    for (let k = 0; k < accs.length; k++) {
+      const a = accs[k]!;
+      const vs = vStart[k]!;
+      const ve = vEnd[k]!;
+      const c = vs < 0 ? 0 : b[vs]!;
+      const bare = c === 34 && !vEsc[k];
+      switch (a.kind) {
+        case 'string':
+          if (bare && !a.plain && !toPlain(a)) a.codes.push(a.dict.code(b, vs + 1, ve - 1));
+          else {
+            const v = vs < 0 || c === 110 ? '' : bare ? b.toString('utf8', vs + 1, ve - 1) : text(JSON.parse(b.toString('utf8', vs, ve)));
+            if (a.plain || toPlain(a)) a.plain!.push(v);
+            else a.codes.push(a.dict.codeOf(v));
+          }
+          break;
+        case 'dynamic':
+          a.codes.push(vs < 0 || c === 110 ? -1 : a.dict.code(b, vs, ve));
+          break;
+        case 'datetime': {
+          if (vs < 0 || c === 110) {
+            a.ticks.push(NULLT);
+            break;
+          }
+          if (c !== 34) {
+            why = 'a datetime cell that is not text';
+            return 0;
+          }
+          const v = bare ? b.toString('utf8', vs + 1, ve - 1) : (JSON.parse(b.toString('utf8', vs, ve)) as string);
+          if (v === '') a.ticks.push(NULLT);
+          else if (!a.ticks.pushIso(v)) {
+            a.other.push({ row: n, raw: v });
+            a.ticks.push(OTHERT);
+          }
+          break;
+        }
+        case 'raw': {
+          const v = vs < 0 ? undefined : c === 110 ? null : JSON.parse(b.toString('utf8', vs, ve));
+          if (a.firstLine === 0 && v !== undefined && v !== null) a.firstLine = line;
+          a.values.push(v);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    n++;
+    return 1;
+  };
+
+  /** A cell of a string column, as the one-thread reader converts it. */
+  const text = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  /** Mostly distinct values (addresses, ids): the dictionary only costs, keep the values. */
+  const toPlain = (a: Extract<Acc, { kind: 'string' }>): boolean => {
+    if (n !== 20000 || a.dict.dict.length <= 10000) return false;
+    const d = a.dict.dict;
+    a.plain = Array.from(a.codes.done(), (c) => d[c]!);
+    a.dict.drop();
+    return true;
+  };
+
+  /** Appends the row in vals; false to give up. */
+  const addRow = (): boolean => {
     if (job.window) {
       const tg = vals[job.window.col];
       const t = typeof tg === 'string' ? fastTicks(tg) : null;
@@ -208,27 +529,9 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
       const v = vals[k];
       switch (a.kind) {
         case 'string': {
-          const s = typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-          if (a.plain) {
-            a.plain.push(s);
-            break;
-          }
-          // mostly distinct values (addresses, ids): the dictionary only costs, keep the values
-          if (n === 20000 && a.dict.length > 10000) {
-            const codes = a.codes.done();
-            a.plain = Array.from(codes, (c) => a.dict[c]!);
-            a.plain.push(s);
-            a.map.clear();
-            a.dict = [];
-            break;
-          }
-          let code = a.map.get(s);
-          if (code === undefined) {
-            code = a.dict.length;
-            a.dict.push(s);
-            a.map.set(s, code);
-          }
-          a.codes.push(code);
+          const s = text(v);
+          if (a.plain || toPlain(a)) a.plain!.push(s);
+          else a.codes.push(a.dict.codeOf(s));
           break;
         }
         case 'dynamic': {
@@ -236,14 +539,7 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
             a.codes.push(-1);
             break;
           }
-          const s = JSON.stringify(v);
-          let code = a.map.get(s);
-          if (code === undefined) {
-            code = a.dict.length;
-            a.dict.push(s);
-            a.map.set(s, code);
-          }
-          a.codes.push(code);
+          a.codes.push(a.dict.codeOf(JSON.stringify(v)));
           break;
         }
         case 'datetime': {
@@ -289,12 +585,13 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
       have += got;
       const last = buf.lastIndexOf(10, have - 1);
       if (last < 0) continue;
-      const text = buf.toString('utf8', 0, last + 1);
       let s = 0;
       for (;;) {
-        const nl = text.indexOf('\n', s);
-        if (nl < 0) break;
-        if (!onLine(text.slice(s, nl))) {
+        // the bytes past `have` are stale: a newline found there is not one of this read
+        const nl = buf.indexOf(10, s);
+        if (nl < 0 || nl > last) break;
+        const r = onBytes(buf, s, nl);
+        if (r === 0 || (r < 0 && !onLine(buf.toString('utf8', s, nl)))) {
           ok = false;
           break;
         }
@@ -312,9 +609,9 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
   const cols: RangeColumn[] = accs.map((a) => {
     switch (a.kind) {
       case 'string':
-        return a.plain ? { kind: 'plain', values: a.plain } : { kind: 'string', dict: a.dict, codes: a.codes.done() };
+        return a.plain ? { kind: 'plain', values: a.plain } : { kind: 'string', dict: a.dict.dict, codes: a.codes.done() };
       case 'dynamic':
-        return { kind: 'dynamic', dict: a.dict, codes: a.codes.done() };
+        return { kind: 'dynamic', dict: a.dict.dict, codes: a.codes.done() };
       case 'datetime':
         return { kind: 'datetime', ticks: a.ticks.done(), other: a.other };
       case 'raw':

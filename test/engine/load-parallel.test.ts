@@ -64,4 +64,34 @@ describe('parallel NDJSON loading', () => {
     writeFileSync(g, [...lines, ...lines, JSON.stringify({ TimeGenerated: 'yesterday' }), ...lines].join('\n'));
     await expect(load(g, { workers: 2 })).rejects.toThrow(`${g}:9:1: TimeGenerated: "yesterday" is not a datetime`);
   });
+  it('reads values from the bytes exactly as JSON.parse would', async () => {
+    const f = join(dir, 'SigninLogs_tricky.ndjson');
+    const tricky = [
+      // escapes, unicode, a number and an object in string columns, a repeated key (the last counts)
+      String.raw`{"TimeGenerated":"2024-01-10T10:00:00Z","UserPrincipalName":"a\"b\\c\u00e9@x.com","ResultType":50126,"LocationDetails":{"countryOrRegion":"FR","n":[1,2.5e3,-0.0,true,null]}}`,
+      `{ "TimeGenerated" : "2024-01-10T10:00:01Z" , "UserPrincipalName" : "zoë@x.com" , "ResultType" : {"a":1} , "UserPrincipalName" : "last@x.com" }\r`,
+      // an escaped key is read by JSON.parse; skipped members of every kind
+      String.raw`{"Time\u0047enerated":"2024-01-10T10:00:02Z","Skip":[{"x":"]}"},[],{}],"N":-12.5E-3,"T":true,"F":false,"Z":null,"UserPrincipalName":"c@x.com","ResultType":null,"LocationDetails":null}`,
+      String.raw`{"TimeGenerated":"2024-01-10T10:00:03Z","LocationDetails":"{\"countryOrRegion\":\"DE\"}","UserPrincipalName":""}`,
+      `{}`,
+    ];
+    writeFileSync(f, [...tricky, ...tricky].join('\n') + '\n');
+    const info: Info = { parallel: [], fellBack: [] };
+    const par = await load(f, { workers: 2, info });
+    expect(info.fellBack).toEqual([]);
+    expect(par).toEqual(await load(f, { workers: 1 }));
+    expect(par.UserPrincipalName!.data.slice(0, 5)).toEqual(['a"b\\cé@x.com', 'last@x.com', 'c@x.com', '', '']);
+    expect(par.ResultType!.data.slice(0, 5)).toEqual(['50126', '{"a":1}', '', '', '']);
+    expect(par.TimeGenerated!.data[2]).toBe(parseDatetime('2024-01-10T10:00:02Z'));
+    expect(par.TimeGenerated!.data[4]).toBe(null);
+    expect(par.LocationDetails!.data.slice(0, 5)).toEqual([{ countryOrRegion: 'FR', n: [1, 2500, -0, true, null] }, null, null, { countryOrRegion: 'DE' }, null]);
+  });
+
+  it('a line broken inside a member nobody reads is still a bad line', async () => {
+    for (const bad of ['{"TimeGenerated":"2024-01-10T10:00:00Z","X":[1,}', '{"TimeGenerated":"2024-01-10T10:00:00Z","X":01}', '{"TimeGenerated":"2024-01-10T10:00:00Z","X":"tab\there"}', '{"TimeGenerated":"2024-01-10T10:00:00Z"} x']) {
+      const f = join(dir, 'SigninLogs_skipbad.ndjson');
+      writeFileSync(f, [...lines, ...lines, bad, ...lines].join('\n'));
+      await expect(load(f, { workers: 2 }), bad).rejects.toThrow(`${f}:9:1: not a JSON object`);
+    }
+  });
 });
