@@ -181,3 +181,31 @@ describe('commands', () => {
     expect(runCli(['init'], dir).stdout).toContain('kept    sessionguard.yaml (already there)');
   });
 });
+
+describe('the command line loads only the group of the command it runs', () => {
+  const dir = project({});
+  it('help lists every command group; --version needs none', () => {
+    const help = runCli(['--help'], dir);
+    expect(help.code).toBe(0);
+    for (const c of ['validate', 'build', 'fmt', 'init', 'import', 'query', 'synth', 'simulate', 'test', 'demo', 'respond', 'grant', 'ca', 'plan', 'apply', 'export', 'backtest', 'record', 'latency']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    }
+    const v = runCli(['--version'], dir);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  it('import carries both its groups (portal/repository rules and sigma)', () => {
+    const r = runCli(['import', '--help'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^  sigma /m);
+    expect(r.stdout).toMatch(/<files\.\.\.>/);
+  });
+
+  it('an unknown command is a usage error with a suggestion', () => {
+    const r = runCli(['buidl'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown command 'buidl'/);
+    expect(r.stderr).toMatch(/Did you mean build\?/);
+  });
+});

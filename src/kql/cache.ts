@@ -45,8 +45,16 @@ export class KqlCache {
     }
   }
 
+  /** The schema part of a key, once per environment (the tables' JSON is tens of kilobytes). */
+  private envKeys = new WeakMap<SchemaEnv, string>();
+
   analyze(text: string, env: SchemaEnv): Analysis {
-    const k = sha(JSON.stringify(env.watchlists ?? {}) + '\u0000' + (env.tables ? JSON.stringify(env.tables) : '') + '\u0000' + text);
+    let ek = this.envKeys.get(env);
+    if (ek === undefined) {
+      ek = sha(JSON.stringify(env.watchlists ?? {}) + '\u0000' + (env.tables ? JSON.stringify(env.tables) : ''));
+      this.envKeys.set(env, ek);
+    }
+    const k = sha(ek + '\u0000' + text);
     const hit = this.store.analyses[k];
     if (hit) {
       this.hits++;
