@@ -1,16 +1,11 @@
 // npm run conformance: runs the KQL reference examples (../shared/kql-conformance) and the Sentinel rule
 // corpus (../shared/sentinel-rules) through the local engine and prints what passes.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../src/diagnostics.js';
-import { runDocExample, type DocExample } from './conformance-lib.js';
+import { runCorpusQuery, runDocExample, type DocExample } from './conformance-lib.js';
 import { inCoverage } from './conformance-coverage.js';
-import { runQuery } from '../src/engine/index.js';
-import { parseDatetime, normType, type Val } from '../src/engine/values.js';
-import { builtinTables } from '../src/kql/kusto.js';
-import type { Table } from '../src/engine/eval.js';
 
 const root = new URL('../../shared/', import.meta.url).pathname;
 const docs = join(root, 'kql-conformance/docs-examples.jsonl');
@@ -85,33 +80,6 @@ function yamlFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Two small synthetic rows per known table, so that queries run their per-row code. */
-function smallTables(now: bigint): Record<string, Table> {
-  const out: Record<string, Table> = {};
-  for (const [name, cols] of Object.entries(builtinTables())) {
-    const val = (t: string, k: number, col: string): Val => {
-      switch (normType(t)) {
-        case 'string':
-          return col === 'ResultType' ? (k ? '50126' : '0') : col === 'Type' ? name : k ? 'user@contoso.com' : '10.0.0.1';
-        case 'datetime':
-          return now - BigInt(k + 1) * 36_000_000_000n;
-        case 'timespan':
-          return 0n;
-        case 'bool':
-          return k === 0;
-        case 'dynamic':
-          return k ? { countryOrRegion: 'FR', city: 'Paris', displayName: 'x', value: 'v' } : [{ displayName: 'x', newValue: '"a"', oldValue: '' }];
-        case 'guid':
-          return '00000000-0000-0000-0000-00000000000' + k;
-        default:
-          return k;
-      }
-    };
-    out[name] = { n: 2, cols: cols.map((c) => ({ name: c.name, type: normType(c.type), data: [val(c.type, 0, c.name), val(c.type, 1, c.name)] })) };
-  }
-  return out;
-}
-
 async function runRules(small: boolean): Promise<void> {
   if (!existsSync(rulesDir)) {
     console.log(`conformance: ${rulesDir} not found; skipping the Sentinel rule corpus`);
@@ -137,33 +105,17 @@ async function runRules(small: boolean): Promise<void> {
       noQuery++;
       continue;
     }
-    try {
-      // empty tables; externaldata sources get empty local copies too (they are inputs like tables)
-      const now = parseDatetime('2026-01-15T00:00:00Z')!;
-      const opts = { now, tables: small ? smallTables(now) : {}, file: relative(rulesDir, f), externalData: extDir };
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await runQuery(q, opts);
-          break;
-        } catch (e) {
-          const m = /no local copy of .* \(expected (.+)\); it is never downloaded/.exec(e instanceof Error ? e.message : '');
-          if (!m || attempt > 5) throw e;
-          writeFileSync(m[1]!, '');
-        }
-      }
-      runs++;
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (/^unsupported:/.test(msg)) {
-        unsupported++;
-        const w = msg.replace(/ at \d+:\d+$/, '');
-        why.set(w, (why.get(w) ?? 0) + 1);
-        lines.push(`  unsupported  ${relative(rulesDir, f)}: ${msg}`);
-      } else {
-        errors++;
-        const d = e instanceof UserError && e.diagnostics[0] ? ` (${e.diagnostics[0].line}:${e.diagnostics[0].col} ${e.diagnostics[0].message.slice(0, 120)})` : '';
-        lines.push(`  error        ${relative(rulesDir, f)}: ${msg.slice(0, 160)}${d}`);
-      }
+    const r = await runCorpusQuery(q, { file: relative(rulesDir, f), small, externalData: extDir });
+    if (r.status === 'run') runs++;
+    else if (r.status === 'unsupported') {
+      unsupported++;
+      const w = r.message.replace(/ at \d+:\d+$/, '');
+      why.set(w, (why.get(w) ?? 0) + 1);
+      lines.push(`  unsupported  ${relative(rulesDir, f)}: ${r.message}`);
+    } else {
+      errors++;
+      const d = r.diagnostics[0] ? ` (${r.diagnostics[0].slice(0, 140)})` : '';
+      lines.push(`  error        ${relative(rulesDir, f)}: ${r.message.slice(0, 160)}${d}`);
     }
   }
   console.log(`\nSentinel rule corpus (each query over ${small ? 'two synthetic rows per table' : 'empty tables'}):`);

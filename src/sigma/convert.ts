@@ -19,11 +19,28 @@ export const KEYWORD_COLUMN = 'SigmaKeywordText';
 /** The table a rule reads, with its columns and mapping. */
 export function tableOf(doc: SigmaDoc, opts: Options): TableContext {
   const ls = logsourceOf(doc);
-  const r = tableFor(opts.mapping, ls);
+  let cond: Cond | undefined;
+  // A mapping entry with `detection` applies when the rule's condition requires those field values.
+  const pins = (field: string, value: string) => requires((cond ??= detectionCond(doc, opts)), field, value);
+  const r = tableFor(opts.mapping, ls, pins);
   if (!r || !r.table) throw new SigmaError(doc.src, ['logsource'], `no Sentinel table for logsource (${describeLogsource(ls) || 'empty'}): ${r?.reason ?? 'it is not in the mapping; add it with --mapping FILE (see docs/sigma.md)'}`);
   const columns = builtinTables()[r.table];
   if (!columns) throw new SigmaError(doc.src, ['logsource'], `the mapping sends this logsource to ${r.table}, a table sessionguard has no schema for`);
-  return new TableContext(r.table, columns, opts.mapping.tables[r.table] ?? { fields: {}, entities: [] });
+  return new TableContext(r.table, columns, opts.mapping.tables[r.table] ?? { fields: {}, entities: [] }, r.where);
+}
+
+/** Whether a condition holds only when `field` (case-insensitive) equals `value` (case-insensitive). */
+export function requires(c: Cond, field: string, value: string): boolean {
+  switch (c.k) {
+    case 'and':
+      return c.xs.some((x) => requires(x, field, value));
+    case 'or':
+      return c.xs.length > 0 && c.xs.every((x) => requires(x, field, value));
+    case 'str':
+      return c.op === 'eq' && c.field !== null && c.field.toLowerCase() === field.toLowerCase() && (c.cased ? c.value === value : c.value.toLowerCase() === value.toLowerCase());
+    default:
+      return false;
+  }
 }
 
 /** The detection's condition as one Cond (a condition list is OR-ed). */
@@ -99,7 +116,9 @@ export function baseQuery(doc: SigmaDoc, opts: Options, filters: SigmaDoc[]): { 
     }
     throw e;
   }
+  if (where === 'false') throw new SigmaError(doc.src, ['detection'], `the detection can never match in ${table.table}: with the mapping, its condition is always false`);
   const lines = [table.table];
+  if (table.where) lines.push(`| where ${table.where}`);
   if (kw) lines.push(`| extend ${KEYWORD_COLUMN} = ${keywordText(table)}`);
   lines.push(`| where ${where}`);
   if (kw) lines.push(`| project-away ${KEYWORD_COLUMN}`);

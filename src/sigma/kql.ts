@@ -17,6 +17,8 @@ export interface Resolved {
   array?: boolean;
   values?: Record<string, ValueTarget>;
   ignore?: boolean;
+  /** Every row of the table has this value (the mapping's `constant`). */
+  constant?: { value: string; reason?: string };
 }
 
 export class MappingError extends Error {
@@ -41,6 +43,8 @@ export class TableContext {
     readonly table: string,
     readonly columns: KqlColumn[],
     readonly spec: TableSpec,
+    /** A predicate the logsource mapping puts ahead of the detection (`isnotempty(ThreatTypes)`). */
+    readonly where?: string,
   ) {
     this.cols = new Map(columns.map((c) => [c.name, c]));
   }
@@ -65,6 +69,15 @@ export class TableContext {
   private fromSpec(spec: FieldSpec, field: string): Resolved {
     if (spec === 'ignore') return { expr: 'true', type: 'bool', column: '', plain: false, ignore: true };
     if (typeof spec === 'object' && 'unsupported' in spec) throw new MappingError(`field '${field}' cannot be read from ${this.table}: ${spec.unsupported}`, field);
+    if (typeof spec === 'object' && 'constant' in spec) return { expr: stringLiteral(spec.constant), type: 'string', column: '', plain: false, constant: { value: spec.constant, reason: spec.reason } };
+    if (typeof spec === 'object' && 'coalesce' in spec) {
+      const cols = spec.coalesce.map((c) => {
+        const col = this.column(c);
+        if (!col || col.type !== 'string') throw new MappingError(`the mapping reads field '${field}' from '${c}', which is not a string column of ${this.table}`, field);
+        return col.name;
+      });
+      return { expr: `coalesce(${cols.map(columnRef).join(', ')})`, type: 'string', column: cols[0]!, plain: false };
+    }
     const s = typeof spec === 'string' ? { field: spec } : spec;
     const r = this.path(s.field);
     if (!r) throw new MappingError(`the mapping sends field '${field}' to '${s.field}', which is not a column of ${this.table}`, field);
@@ -126,10 +139,11 @@ export interface KeywordSource {
 }
 
 export function toKql(c: Cond, t: TableContext, keywords: KeywordSource | null): string {
-  return render(c, t, keywords).text;
+  return render(c, t, keywords, false).text;
 }
 
-function render(c: Cond, t: TableContext, kw: KeywordSource | null): Out {
+/** `neg`: the item is under an odd number of `not`s (a test on a constant may then be false). */
+function render(c: Cond, t: TableContext, kw: KeywordSource | null, neg: boolean): Out {
   switch (c.k) {
     case 'const':
       return atom(c.v ? 'true' : 'false');
@@ -137,7 +151,7 @@ function render(c: Cond, t: TableContext, kw: KeywordSource | null): Out {
     case 'or': {
       const xs = c.k === 'or' ? mergeIn(c.xs, t) : c.xs;
       // Items the mapping ignores render as `true`: fold them away.
-      let parts = xs.map((x) => render(x, t, kw));
+      let parts = xs.map((x) => render(x, t, kw, neg));
       const unit = c.k === 'and' ? 'true' : 'false';
       if (parts.some((o) => o.text === (c.k === 'and' ? 'false' : 'true'))) return atom(c.k === 'and' ? 'false' : 'true');
       parts = parts.filter((o) => o.text !== unit);
@@ -147,12 +161,12 @@ function render(c: Cond, t: TableContext, kw: KeywordSource | null): Out {
       return { text: parts.map((o) => paren(o, c.k === 'and' ? 2 : 1)).join(` ${c.k} `), prec: p };
     }
     case 'not': {
-      const x = render(c.x, t, kw);
+      const x = render(c.x, t, kw, !neg);
       if (x.text === 'true' || x.text === 'false') return atom(x.text === 'true' ? 'false' : 'true');
       return atom(`not(${x.text})`);
     }
     default:
-      return atom(leaf(c, t, kw));
+      return atom(leaf(c, t, kw, neg));
   }
 }
 
@@ -188,11 +202,12 @@ function asString(r: Resolved): string {
   return r.type === 'string' ? r.expr : `tostring(${r.expr})`;
 }
 
-function leaf(c: Cond, t: TableContext, kw: KeywordSource | null): string {
+function leaf(c: Cond, t: TableContext, kw: KeywordSource | null, neg: boolean): string {
   const anyc = c as unknown as { k: string; field: string | null; values?: string[]; cased?: boolean };
   if (anyc.k === 'in') {
     const r = t.resolve(anyc.field!);
     if (r.ignore) return 'true';
+    if (r.constant) return constantLeaf(anyc.field!, r.constant, t, neg, anyc.values!.map((v) => ({ v, ok: same(r.constant!.value, v, !!anyc.cased) })));
     if (r.array) return anyc.values!.map((v) => `${r.expr} ${anyc.cased ? 'contains_cs' : 'contains'} ${stringLiteral(v)}`).join(' or ');
     return `${asString(r)} ${anyc.cased ? 'in' : 'in~'} (${anyc.values!.map(stringLiteral).join(', ')})`;
   }
@@ -202,6 +217,10 @@ function leaf(c: Cond, t: TableContext, kw: KeywordSource | null): string {
   }
   const r = t.resolve((c as { field: string }).field);
   if (r.ignore) return 'true';
+  if (r.constant) {
+    const ok = constantTest(c, r.constant.value);
+    if (ok !== null) return constantLeaf((c as { field: string }).field, r.constant, t, neg, [{ v: describeTest(c), ok }]);
+  }
   // Value maps apply to plain equality, whatever the YAML type of the value.
   const plain = c.k === 'str' && c.op === 'eq' ? c.value : c.k === 'bool' ? String(c.v) : c.k === 'num' && c.op === '==' ? String(c.n) : null;
   if (r.values && plain !== null) {
@@ -251,6 +270,45 @@ function leaf(c: Cond, t: TableContext, kw: KeywordSource | null): string {
     }
   }
   throw new Error(`unexpected condition ${c.k}`);
+}
+
+const same = (a: string, b: string, cased: boolean) => (cased ? a === b : a.toLowerCase() === b.toLowerCase());
+
+/** A test on a field every row has the same value of, decided here; null when KQL must decide (regular expressions, numbers, …). */
+function constantTest(c: Cond, value: string): boolean | null {
+  switch (c.k) {
+    case 'str': {
+      const a = c.cased ? value : value.toLowerCase();
+      const b = c.cased ? c.value : c.value.toLowerCase();
+      return c.op === 'eq' ? a === b : c.op === 'contains' ? a.includes(b) : c.op === 'startswith' ? a.startsWith(b) : a.endsWith(b);
+    }
+    case 'glob':
+      return new RegExp(globRegex(c.parts, true), c.cased ? 's' : 'is').test(value);
+    case 'null':
+      return value === '';
+    case 'exists':
+      return c.v === (value !== '');
+    default:
+      return null;
+  }
+}
+
+function describeTest(c: Cond): string {
+  if (c.k === 'str') return c.op === 'eq' ? c.value : `${c.op} '${c.value}'`;
+  if (c.k === 'glob') return c.parts.map((p) => (p.t === 'lit' ? p.s : p.t === 'any' ? '*' : '?')).join('');
+  return c.k === 'null' ? 'null' : c.k === 'exists' ? `exists: ${String((c as { v: boolean }).v)}` : c.k;
+}
+
+/**
+ * A decided test on a constant field: true or false. A test that cannot hold where the rule asks for
+ * it to hold (not under `not`) is an error: those events are not in this table, and dropping the
+ * test would silently miss them.
+ */
+function constantLeaf(field: string, k: { value: string; reason?: string }, t: TableContext, neg: boolean, tests: { v: string; ok: boolean }[]): string {
+  const bad = tests.find((x) => !x.ok);
+  if (bad && !neg)
+    throw new MappingError(`field '${field}' is always '${k.value}' in ${t.table}, so '${bad.v}' never matches there${k.reason ? ` (${k.reason})` : ''}; such events are not in this table`, field);
+  return tests.some((x) => x.ok) ? 'true' : 'false';
 }
 
 function valueTarget(v: ValueTarget, t: TableContext, cased: boolean): string {

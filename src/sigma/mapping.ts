@@ -17,10 +17,16 @@ export interface ValueTarget {
 
 /**
  * `Column`, `Column.path.to[0].key` (dynamic or JSON-text column), or `ignore` (the item is dropped:
- * the table only holds events for which it is true). `array: true` marks an array of objects, matched
- * on its JSON text.
+ * the table only holds events for which it is true). `array: true` marks an array of objects (or a
+ * list held as text), matched on its JSON text. `constant`: every row of the table has this value (a
+ * test that can never hold is an error, with `reason`). `coalesce`: the first non-empty of the columns.
  */
-export type FieldSpec = string | { field: string; values?: Record<string, ValueTarget>; array?: boolean } | { unsupported: string };
+export type FieldSpec =
+  | string
+  | { field: string; values?: Record<string, ValueTarget>; array?: boolean }
+  | { unsupported: string }
+  | { constant: string; reason?: string }
+  | { coalesce: string[] };
 
 export interface EntitySpec {
   entityType: string;
@@ -40,6 +46,13 @@ export interface LogsourceRule extends Logsource {
   table: string | null;
   /** Why a logsource has no table. */
   reason?: string;
+  /**
+   * Fields the rule's detection must pin for this entry to apply (field -> value, both compared
+   * case-insensitively): the condition holds only when the field equals the value.
+   */
+  detection?: Record<string, string>;
+  /** A KQL predicate every query of this entry starts with (`isnotempty(ThreatTypes)`). */
+  where?: string;
 }
 
 export interface Mapping {
@@ -54,7 +67,47 @@ const account = (upn: string, id?: string): EntitySpec => ({
 const ip = (col: string): EntitySpec => ({ entityType: 'IP', fieldMappings: [{ identifier: 'Address', columnName: col }] });
 
 const THREAT_INTEL_MAIL =
-  'Threat Intelligence mail events (TIMailData, Audit.General) are not written to OfficeActivity by the Office 365 connector; Defender XDR EmailEvents holds them, a table sessionguard has no schema for';
+  'Threat Intelligence mail fields (TIMailData) are not in OfficeActivity: the Office 365 connector does not write the ThreatIntelligence workload there. A rule whose detection requires Workload: ThreatIntelligence compiles to Defender XDR EmailEvents (docs/sigma.md)';
+
+// Threat Intelligence mail records (Office 365 Management Activity API, Workload ThreatIntelligence,
+// Operation TIMailData: one record per message with a detected threat) hold the same facts as
+// Defender XDR EmailEvents (one row per message and recipient).
+const TI_MAIL_ONLY = 'EmailEvents holds the Threat Intelligence mail records (TIMailData) of the ThreatIntelligence workload only';
+const noEquivalent = (why: string): FieldSpec => ({ unsupported: `EmailEvents has no equivalent: ${why}` });
+const EMAIL_EVENTS_FIELDS: Record<string, FieldSpec> = {
+  Workload: { constant: 'ThreatIntelligence', reason: TI_MAIL_ONLY },
+  Operation: { constant: 'TIMailData', reason: TI_MAIL_ONLY },
+  // Inbound, Outbound, IntraOrg; EmailEvents writes Intra-org
+  Directionality: { field: 'EmailDirection', values: { intraorg: { field: 'EmailDirection', equals: 'Intra-org' } } },
+  // Delivered, DeliveredAsSpam, Blocked, Replaced; EmailEvents: Delivered, Junked, Blocked, Replaced
+  DeliveryAction: { field: 'DeliveryAction', values: { deliveredasspam: { field: 'DeliveryAction', equals: 'Junked' } } },
+  P1Sender: 'SenderMailFromAddress',
+  P2Sender: 'SenderFromAddress',
+  Recipients: 'RecipientEmailAddress',
+  SenderIp: { coalesce: ['SenderIPv4', 'SenderIPv6'] },
+  NetworkMessageId: 'NetworkMessageId',
+  InternetMessageId: 'InternetMessageId',
+  Subject: 'Subject',
+  // the verdict (Phish, Malware, Spam, …) is one of the threat types EmailEvents lists
+  Verdict: { field: 'ThreatTypes', array: true },
+  // TIMailData ["Phish: [Spoof DMARC]", …]; EmailEvents DetectionMethods {"Phish":["Spoof DMARC"], …}
+  ThreatsAndDetectionTech: { field: 'DetectionMethods', array: true },
+  DetectionMethod: { field: 'DetectionMethods', array: true },
+  AuthDetails: { field: 'AuthenticationDetails', array: true },
+  Connectors: 'Connectors',
+  MessageTime: 'TimeGenerated',
+  CreationTime: 'TimeGenerated',
+  DetectionType: noEquivalent('whether the threat was found at delivery (Inline), later (Delayed) or removed by ZAP is not recorded per message'),
+  Policy: noEquivalent('its EmailActionPolicy names policies in other words (Antispam, Anti-phishing spoof, …) than TIMailData (Anti-spam, HSPM; Anti-phish, SPOOF; …)'),
+  PolicyAction: noEquivalent('its EmailAction names actions in other words (Move message to junk mail folder, …) than TIMailData (MoveToJMF, …)'),
+  PhishConfidenceLevel: noEquivalent('its ConfidenceLevel says High or Low for phish, TIMailData Normal or High'),
+  OriginalDeliveryLocation: noEquivalent('its DeliveryLocation names locations in other words (Inbox/folder, Junk folder, …) than TIMailData (Inbox, JunkFolder, …)'),
+  LatestDeliveryLocation: noEquivalent('its LatestDeliveryLocation names locations in other words (Inbox/folder, Junk folder, …) than TIMailData (Inbox, JunkFolder, …)'),
+  AttachmentData: noEquivalent('attachments are in EmailAttachmentInfo (join it on NetworkMessageId in a hand-written rule)'),
+  AdditionalActionsAndResults: noEquivalent('actions after delivery (ZAP, remediation) are in EmailPostDeliveryEvents'),
+  SystemOverrides: noEquivalent('overrides are not recorded per message'),
+  EventDeepLink: noEquivalent('no link to Threat Explorer is recorded'),
+};
 
 const SIGNIN_FIELDS: Record<string, FieldSpec> = {
   // Sign-in status is a dynamic bag; success and failure are ResultType "0" and anything else.
@@ -97,11 +150,18 @@ export const DEFAULT_MAPPING: Mapping = {
       table: null,
       reason: 'no Sentinel table holds Privileged Identity Management alerts (the rules test PIM alert types such as staleSignInAlertIncident); map it with --mapping if you export them',
     },
+    // Threat Intelligence mail (TIMailData) is not in OfficeActivity; Defender XDR EmailEvents has it
+    // for every message with a detected threat.
+    { product: 'm365', service: 'audit', detection: { Workload: 'ThreatIntelligence' }, table: 'EmailEvents', where: 'isnotempty(ThreatTypes)' },
     { product: 'm365', service: 'audit', table: 'OfficeActivity' },
     { product: 'm365', service: 'exchange', table: 'OfficeActivity' },
     { product: 'm365', service: 'threat_management', table: 'SecurityAlert' },
     { product: 'm365', service: 'threat_detection', table: 'SecurityAlert' },
-    { product: 'windows', table: null, reason: 'Windows event logs are outside the tables sessionguard knows (Entra ID and Microsoft 365); map them with --mapping' },
+    {
+      product: 'windows',
+      table: null,
+      reason: 'Windows event log rules are not mapped (their fields need the field maps of the Defender XDR Device* or SecurityEvent tables, which sessionguard does not provide); map them with --mapping',
+    },
   ],
   tables: {
     SigninLogs: { fields: SIGNIN_FIELDS, entities: [account('UserPrincipalName', 'UserId'), ip('IPAddress')] },
@@ -169,6 +229,21 @@ export const DEFAULT_MAPPING: Mapping = {
       },
       entities: [account('UserId'), ip('ClientIP')],
     },
+    EmailEvents: {
+      fields: EMAIL_EVENTS_FIELDS,
+      entities: [
+        { entityType: 'Mailbox', fieldMappings: [{ identifier: 'MailboxPrimaryAddress', columnName: 'RecipientEmailAddress' }] },
+        account('RecipientEmailAddress', 'RecipientObjectId'),
+        ip('SenderIPv4'),
+        {
+          entityType: 'MailMessage',
+          fieldMappings: [
+            { identifier: 'NetworkMessageId', columnName: 'NetworkMessageId' },
+            { identifier: 'Recipient', columnName: 'RecipientEmailAddress' },
+          ],
+        },
+      ],
+    },
     // M365 Defender / Defender for Cloud Apps alerts: the alert name is what the rules test.
     SecurityAlert: {
       fields: { eventName: 'AlertName', eventSource: 'ignore', status: 'ignore', Payload: 'ExtendedProperties' },
@@ -181,7 +256,15 @@ const LOGSOURCE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['table'],
-  properties: { product: { type: 'string' }, service: { type: 'string' }, category: { type: 'string' }, table: { type: ['string', 'null'] }, reason: { type: 'string' } },
+  properties: {
+    product: { type: 'string' },
+    service: { type: 'string' },
+    category: { type: 'string' },
+    table: { type: ['string', 'null'] },
+    reason: { type: 'string' },
+    detection: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
+    where: { type: 'string', minLength: 1 },
+  },
 };
 const VALUE_TARGET = {
   type: 'object',
@@ -198,6 +281,8 @@ const FIELD_SPEC = {
   anyOf: [
     { type: 'string' },
     { type: 'object', additionalProperties: false, required: ['unsupported'], properties: { unsupported: { type: 'string' } } },
+    { type: 'object', additionalProperties: false, required: ['constant'], properties: { constant: { type: 'string' }, reason: { type: 'string' } } },
+    { type: 'object', additionalProperties: false, required: ['coalesce'], properties: { coalesce: { type: 'array', minItems: 2, items: { type: 'string' } } } },
     { type: 'object', additionalProperties: false, required: ['field'], properties: { field: { type: 'string' }, array: { type: 'boolean' }, values: { type: 'object', additionalProperties: VALUE_TARGET } } },
   ],
 };
@@ -259,11 +344,16 @@ function lower(l: LogsourceRule): LogsourceRule {
   return { ...l, product: l.product?.toLowerCase(), service: l.service?.toLowerCase(), category: l.category?.toLowerCase() };
 }
 
-/** The first logsource rule whose given keys all equal the rule's logsource. */
-export function tableFor(mapping: Mapping, ls: Logsource): LogsourceRule | null {
+/**
+ * The first logsource rule whose given keys all equal the rule's logsource and whose `detection`
+ * fields (if any) the rule's detection pins (`pins(field, value)`: its condition requires the value).
+ */
+export function tableFor(mapping: Mapping, ls: Logsource, pins: (field: string, value: string) => boolean = () => false): LogsourceRule | null {
   for (const r of mapping.logsources) {
     const keys = (['product', 'service', 'category'] as const).filter((k) => r[k] !== undefined);
-    if (keys.length && keys.every((k) => r[k] === ls[k])) return r;
+    if (!keys.length || !keys.every((k) => r[k] === ls[k])) continue;
+    if (r.detection && !Object.entries(r.detection).every(([f, v]) => pins(f, v))) continue;
+    return r;
   }
   return null;
 }
