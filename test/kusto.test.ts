@@ -37,3 +37,27 @@ describe('Kusto.Language wrapper', () => {
     expect(format('SigninLogs|where ResultType=="0"|take 5')).toBe('SigninLogs\n| where ResultType == "0"\n| take 5');
   });
 });
+
+describe('column_ifexists reads the column where it exists (as the service does)', () => {
+  it('after a union renames columns by type, the dynamic one keeps its type', () => {
+    const q = `union isfuzzy=true AADNonInteractiveUserSignInLogs, SigninLogs
+| extend L = column_ifexists("LocationDetails_dynamic", "")
+| project L, City = tostring(L.city)`;
+    const a = analyze(q);
+    expect(a.diagnostics).toEqual([]);
+    expect(a.columns).toEqual([
+      { name: 'L', type: 'dynamic' },
+      { name: 'City', type: 'string' },
+    ]);
+  });
+
+  it('an absent column gives the default, and errors keep their offsets', () => {
+    const q = `SigninLogs | extend M = columnifexists('Nope', 1), L = column_ifexists("LocationDetails", "") | project M, L, X = nosuch`;
+    const a = analyze(q);
+    expect(a.columns?.slice(0, 2)).toEqual([
+      { name: 'M', type: 'long' },
+      { name: 'L', type: 'dynamic' },
+    ]);
+    expect(a.diagnostics.map((d) => [d.code, q.slice(d.start, d.start + d.length)])).toEqual([['KS142', 'nosuch']]);
+  });
+});

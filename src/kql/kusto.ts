@@ -138,11 +138,55 @@ function typeName(t: Any): string {
   return n;
 }
 
+/**
+ * ParseAndAnalyze, with one correction. Kusto.Language types `column_ifexists(name, default)` as its
+ * default even where the column exists, while the service returns the column itself (with its type):
+ * Sentinel rules rely on that after a union renames a column by type (`LocationDetails_dynamic`).
+ * So the text is analyzed again with each such call replaced by a reference to the named column,
+ * padded with spaces to the call's length (every offset stays where it was); a call whose column is
+ * not in scope there is put back.
+ */
+function parseAndAnalyze(text: string, env: SchemaEnv): Any {
+  const k = load();
+  const globals = globalsFor(env);
+  const code = k.KustoCode.ParseAndAnalyze(text, globals);
+  if (!/column_?ifexists/i.test(text)) return code;
+  const Syn = k.Syntax;
+  const calls: { start: number; width: number; ref: string }[] = [];
+  Syn.SyntaxElement.WalkElements(
+    code.Syntax,
+    (e: Any) => {
+      if (e.IsToken || e.Kind !== Syn.SyntaxKind.FunctionCallExpression) return;
+      const name: string = e.Name?.SimpleName ?? '';
+      if (name !== 'column_ifexists' && name !== 'columnifexists') return;
+      const arg = list(e.ArgumentList?.Expressions)[0]?.Element;
+      if (!arg || typeof arg.ConstantValue !== 'string') return;
+      const ref = `['${(arg.ConstantValue as string).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+      if (ref.length <= e.Width) calls.push({ start: e.TextStart, width: e.Width, ref });
+    },
+    null,
+    null,
+  );
+  const errorsIn = (c: Any, span: { start: number; width: number }) =>
+    list(c.GetDiagnostics()).some((d: Any) => d.Severity === 'Error' && d.Start >= span.start && d.Start < span.start + span.width);
+  let keep = calls;
+  // at most two more analyses: all calls replaced, then only those whose column was found
+  for (let round = 0; round < 2 && keep.length; round++) {
+    let t = text;
+    for (const c of keep) t = t.slice(0, c.start) + c.ref.padEnd(c.width) + t.slice(c.start + c.width);
+    const again = k.KustoCode.ParseAndAnalyze(t, globals);
+    const found = keep.filter((c) => !errorsIn(again, c));
+    if (found.length === keep.length) return again;
+    keep = found;
+  }
+  return code;
+}
+
 /** Parses and analyzes a query against the table schemas. */
 export function analyze(text: string, env: SchemaEnv = defaultEnv): Analysis {
   const k = load();
   try {
-    const code = k.KustoCode.ParseAndAnalyze(text, globalsFor(env));
+    const code = parseAndAnalyze(text, env);
     const diagnostics: KqlDiagnostic[] = list(code.GetDiagnostics())
       .filter((d: Any) => d.Severity === 'Error' || d.Severity === 'Warning')
       .map((d: Any) => ({
@@ -262,7 +306,7 @@ export interface AnalyzedTree {
 export function analyzedTree(text: string, env: SchemaEnv = defaultEnv): AnalyzedTree {
   const k = load();
   try {
-    const code = k.KustoCode.ParseAndAnalyze(text, globalsFor(env));
+    const code = parseAndAnalyze(text, env);
     const diagnostics: KqlDiagnostic[] = list(code.GetDiagnostics())
       .filter((d: Any) => d.Severity === 'Error')
       .map((d: Any) => ({ start: d.Start, length: d.Length, code: d.Code, severity: 'error' as const, message: d.Message }));
