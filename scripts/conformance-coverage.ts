@@ -11,8 +11,9 @@ export const COVERED_OPERATORS = new Set(
     .filter(Boolean),
 );
 
-/** evaluate plugins in the coverage. */
-export const COVERED_PLUGINS = new Set(['bag_unpack']);
+/** evaluate plugins in the coverage: bag_unpack (the 101 rule queries), ipv4_lookup (the research
+ *  notes' supplement: AuthenticationAttemptfromNewCountry matches sign-in IPs with Azure's ranges). */
+export const COVERED_PLUGINS = new Set(['bag_unpack', 'ipv4_lookup']);
 
 export const COVERED_FUNCTIONS = new Set(
   (

@@ -3,7 +3,7 @@
 import { UserError } from '../diagnostics.js';
 import { AGGS, percentileOne, type AggImpl } from './aggregates.js';
 import type { Agg, Bind, Col, Expr, Op, Statement, Tab, UnionOpts } from './ir.js';
-import { EvalError, SCALARS, STRING_OPS, dyn, dynIndex, floorDiv, toRegex, type Arg, type Fn } from './scalars.js';
+import { EvalError, SCALARS, STRING_OPS, dyn, dynIndex, floorDiv, maskV4, parseIPv4Prefix, toRegex, type Arg, type Fn } from './scalars.js';
 import { compareVals, convert, keyOf, nullOf, toDyn, toText, TICKS_PER_DAY, type Dyn, type KType, type Val } from './values.js';
 
 export interface Column {
@@ -951,6 +951,8 @@ export function applyOp(op: Op, t: Table, env: Env): Table {
       return makeSeries(op, t, env);
     case 'pivot':
       return pivot(op, t, env);
+    case 'ipv4_lookup':
+      return ipv4Lookup(op, t, env);
     case 'top-nested':
       return topNested(op, t, env);
   }
@@ -1499,6 +1501,92 @@ function bagUnpack(op: Extract<Op, { k: 'bag_unpack' }>, t: Table): Table {
     added.push({ name, type: 'dynamic', data: Array.from({ length: t.n }, (_, i) => bagAt(i, k)) });
   }
   return { cols: [...rest, ...added], n: t.n };
+}
+
+// ---- evaluate ipv4_lookup
+
+/**
+ * Each input row with every lookup row whose IPv4 address or range (IP-prefix notation) contains the
+ * row's IPv4 address and whose extra keys are equal to the row's, in lookup-table order; with
+ * return_unmatched, a row without a match once with empty lookup columns. Text that is not an IPv4
+ * address or range matches nothing, on either side. The ranges are indexed by prefix length (network
+ * -> rows): a row costs one probe per prefix length present, never a scan of the lookup table.
+ */
+function ipv4Lookup(op: Extract<Op, { k: 'ipv4_lookup' }>, t: Table, env: Env): Table {
+  const lk = evalTab(op.lookup, env, null);
+  const sc = col(t, op.src);
+  const kc = col(lk, op.key);
+  if (!sc) return fail(`ipv4_lookup: no column ${op.src} in the input`);
+  if (!kc) return fail(`ipv4_lookup: no column ${op.key} in the lookup table`);
+  const pairs = op.extra.map((name) => {
+    const a = col(t, name);
+    const b = col(lk, name);
+    if (!a || !b) return fail(`ipv4_lookup: no column ${name} in the ${a ? 'lookup table' : 'input'}`);
+    return [a, b] as const;
+  });
+  // the extra keys of a row as one text; null keys never match (as in join)
+  const extraKey = (side: 0 | 1, i: number): string | null => {
+    let s = '';
+    for (const p of pairs) {
+      const v = p[side].data[i];
+      if (v === null || v === undefined) return null;
+      s += keyOf(v) + '\u0001';
+    }
+    return s;
+  };
+  const byBits = new Map<number, Map<number | string, number[]>>();
+  for (let j = 0; j < lk.n; j++) {
+    const v = kc.data[j];
+    const r = typeof v === 'string' ? parseIPv4Prefix(v) : null;
+    if (!r) continue;
+    let k: number | string = r.net;
+    if (pairs.length) {
+      const e = extraKey(1, j);
+      if (e === null) continue;
+      k = r.net + '\u0001' + e;
+    }
+    let m = byBits.get(r.bits);
+    if (!m) byBits.set(r.bits, (m = new Map()));
+    const a = m.get(k);
+    if (a) a.push(j);
+    else m.set(k, [j]);
+  }
+  const levels = [...byBits.entries()];
+  const li: number[] = [];
+  const ri: number[] = [];
+  for (let i = 0; i < t.n; i++) {
+    const v = sc.data[i];
+    const s = typeof v === 'string' ? parseIPv4Prefix(v) : null;
+    // the page lets a source value carry a prefix but does not say which ranges then match it
+    if (s && s.bits < 32) return fail(`unsupported: ipv4_lookup of a source value in IP-prefix notation (${JSON.stringify(v)}) at ${op.at}`);
+    let found: number[] | null = null;
+    let merged = false;
+    const e = s && pairs.length ? extraKey(0, i) : '';
+    if (s && e !== null)
+      for (const [bits, m] of levels) {
+        const net = maskV4(s.net, bits);
+        const hit = m.get(pairs.length ? net + '\u0001' + e : net);
+        if (!hit) continue;
+        if (found) {
+          found = found.concat(hit);
+          merged = true;
+        } else found = hit;
+      }
+    if (found) {
+      if (merged) found.sort((a, b) => a - b);
+      for (const j of found) {
+        li.push(i);
+        ri.push(j);
+      }
+    } else if (op.unmatched) {
+      li.push(i);
+      ri.push(-1);
+    }
+  }
+  const lp = pick(t, li);
+  const rp = pick(lk, ri);
+  const drop = new Set(op.extra);
+  return renameTo({ cols: [...lp.cols, ...rp.cols.filter((c) => !drop.has(c.name))], n: li.length }, op.out);
 }
 
 // ---- top-nested

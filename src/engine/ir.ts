@@ -83,6 +83,10 @@ export type Op =
   | { k: 'bag_unpack'; col: string; prefix: string; conflict: string; ignored?: string[]; out: Col[]; schema: boolean }
   | { k: 'make-series'; aggs: { name: string; agg: Agg; dflt: Expr }[]; on: Expr; onName: string; from?: Expr; to?: Expr; step: Expr; by: { name: string; e: Expr }[] }
   | { k: 'pivot'; col: string; agg: Agg | null; by: string[] | null }
+  /** evaluate ipv4_lookup: `src` (a column of the input) looked up in the ranges of `lookup`'s column
+   *  `key`, `extra` columns equal on both sides; `out` is the analyzer's schema (input columns, then
+   *  the lookup table's without the extra keys). `at` locates the call for run-time errors. */
+  | { k: 'ipv4_lookup'; lookup: Tab; src: string; key: string; extra: string[]; unmatched: boolean; out: Col[]; at: string }
   | { k: 'top-nested'; levels: { n: Expr | null; key: Expr; agg: Agg; desc: boolean }[]; out: Col[] }
   | { k: 'as'; name: string }
   | { k: 'invoke'; body: Tab };

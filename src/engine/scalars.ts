@@ -217,7 +217,7 @@ const parseIPv4Cidr = memo((s: string): { ip: number; bits: number } | null => {
   return { ip, bits };
 });
 
-function maskV4(ip: number, bits: number): number {
+export function maskV4(ip: number, bits: number): number {
   return bits === 0 ? 0 : (ip & (~0 << (32 - bits))) >>> 0;
 }
 
@@ -226,6 +226,20 @@ function ipv4InRange(ip: string, range: string): boolean | null {
   const r = parseIPv4Cidr(range);
   if (!a || !r) return null;
   return maskV4(a.ip, r.bits) === maskV4(r.ip, r.bits);
+}
+
+/** An IPv4 address or IP-prefix range `a.b.c.d[/n]`, n a whole number from 0 to 32, as its network
+ *  (the address masked to n bits) and n; null when the text is neither. Stricter than the scalar
+ *  functions' reading about the prefix (`10.0.0.0/` is no range here). */
+export function parseIPv4Prefix(s: string): { net: number; bits: number } | null {
+  const i = s.indexOf('/');
+  const ip = parseIPv4(i < 0 ? s : s.slice(0, i));
+  if (ip === null) return null;
+  if (i < 0) return { net: ip, bits: 32 };
+  const b = s.slice(i + 1).trim();
+  if (!/^\d{1,2}$/.test(b)) return null;
+  const bits = Number(b);
+  return bits > 32 ? null : { net: maskV4(ip, bits), bits };
 }
 
 const PRIVATE_V4: [number, number][] = [

@@ -547,6 +547,7 @@ export class Translator {
           if (rest.some((a: N) => this.kind(a) !== 'NameReference')) return this.unsupported('pivot grouping by expressions', call);
           return { k: 'pivot', col: col.SimpleName, agg, by: rest.length ? rest.map((a: N) => a.SimpleName as string) : null };
         }
+        if (fname === 'ipv4_lookup') return this.ipv4Lookup(o, call, pipeNode, inputNode);
         return this.unsupported(`evaluate ${fname}`, o);
       }
       case 'InvokeOperator': {
@@ -588,6 +589,54 @@ export class Translator {
       default:
         return this.unsupported(this.firstToken(o), o);
     }
+  }
+
+  /** `evaluate ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, ExtraKey1 .. [, return_unmatched]])`
+   *  (ipv4-lookup-plugin.md). The output columns are the analyzer's: the input's, then the lookup
+   *  table's without the extra keys (a name already taken gets the suffix 1). */
+  private ipv4Lookup(o: N, call: N, pipeNode: N, inputNode: N): Op {
+    // evaluate's distribution hints change where the plugin runs, not what it returns
+    for (const p of this.seps(o.Parameters)) {
+      const name = String(p.Name?.SimpleName ?? this.firstToken(p));
+      if (!/^hint\.(distribution|remote)$/i.test(name)) this.unsupported(`evaluate ${name} ipv4_lookup`, p);
+    }
+    const args = this.seps(call.ArgumentList?.Expressions);
+    const [lk, src, key] = args;
+    if (!lk || !src || !key || !this.isTabular(lk)) return this.unsupported('ipv4_lookup arguments', call);
+    if (this.kind(src) !== 'NameReference' || this.kind(key) !== 'NameReference') return this.unsupported('ipv4_lookup key other than a column name', call);
+    const inCols = this.cols(inputNode);
+    const lkCols = this.cols(lk);
+    const typeOf = (cols: Col[], name: string) => cols.find((c) => c.name === name)?.type;
+    const srcType = typeOf(inCols, src.SimpleName);
+    const keyType = typeOf(lkCols, key.SimpleName);
+    // SourceIPv4Key and IPv4LookupKey are "IPv4 string" columns
+    if (srcType !== 'string') return this.unsupported(`ipv4_lookup of a ${srcType ?? 'missing'} source column ${src.SimpleName}`, src);
+    if (keyType !== 'string') return this.unsupported(`ipv4_lookup of a ${keyType ?? 'missing'} lookup column ${key.SimpleName}`, key);
+    let unmatched = false;
+    let seenFlag = false;
+    const extra: string[] = [];
+    for (const a of args.slice(3)) {
+      const named = this.kind(a) === 'SimpleNamedExpression';
+      if (seenFlag) return this.unsupported('ipv4_lookup argument after return_unmatched', a);
+      if (named && String(a.Name.SimpleName) !== 'return_unmatched') return this.unsupported(`ipv4_lookup argument ${a.Name.SimpleName}`, a);
+      if (!named && this.kind(a) === 'NameReference') {
+        const name = a.SimpleName as string;
+        const ts = typeOf(inCols, name);
+        const tl = typeOf(lkCols, name);
+        // records with equal values match, as in join: the two columns must have one type
+        if (!ts || !tl || ts !== tl) return this.unsupported(`ipv4_lookup extra key ${name} of types ${ts ?? 'missing'} and ${tl ?? 'missing'}`, a);
+        if (!extra.includes(name)) extra.push(name);
+        continue;
+      }
+      const x = this.expr(named ? a.Expression : a);
+      if (x.k !== 'lit' || typeof x.v !== 'boolean') return this.unsupported('ipv4_lookup return_unmatched other than true or false', a);
+      unmatched = x.v;
+      seenFlag = true;
+    }
+    const out = this.cols(pipeNode);
+    const mine = [...inCols, ...lkCols.filter((c) => !extra.includes(c.name))];
+    if (out.length !== mine.length || out.some((c, i) => c.type !== mine[i]!.type)) return this.unsupported('ipv4_lookup output schema', call);
+    return { k: 'ipv4_lookup', lookup: this.tab(lk), src: src.SimpleName, key: key.SimpleName, extra, unmatched, out, at: this.at(call) };
   }
 
   private compound(e: N): never {
