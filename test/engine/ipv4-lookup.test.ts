@@ -333,9 +333,8 @@ describe('ipv4_lookup: a large lookup table', () => {
     // ranges: 10.a.b.0/24 for every a, b < 256 (tier c) and 10.a.0.0/16 for every even a (tier b);
     // addresses 10.(j/256 % 256).(j % 256).1 for j < 100000. Each address is in exactly one /24
     // (100000 rows) and in a /16 when j/256 is even: blocks 0, 2, .., 388 (195 x 256) and the 160
-    // addresses of block 390, 50080 rows. Comparing every pair (6.6e9) takes far longer than the bound.
-    await rows('print 1'); // the analyzer's first load is not the plugin's time
-    const t0 = Date.now();
+    // addresses of block 390, 50080 rows. Comparing every pair (6.6e9) would run past the test's
+    // timeout by minutes; no timing is asserted (bench/ measures speed).
     const r = await rows(
       `let L = range k from 0 to 65535 step 1 | project net = strcat('10.', tostring(k / 256), '.', tostring(k % 256), '.0/24'), tier = 'c'
         | union (range a from 0 to 254 step 2 | project net = strcat('10.', tostring(a), '.0.0/16'), tier = 'b');
@@ -349,7 +348,6 @@ describe('ipv4_lookup: a large lookup table', () => {
       ['b', 50080],
       ['c', 100000],
     ]);
-    expect(Date.now() - t0).toBeLessThan(5000);
   });
 });
 
