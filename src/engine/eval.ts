@@ -56,14 +56,38 @@ export function pick(t: Table, idx: ArrayLike<number>): Table {
   const n = idx.length;
   return {
     n,
-    cols: t.cols.map((c) => {
-      const d = c.data;
-      const nv = nullOf(c.type);
-      const out = new Array<Val>(n);
-      for (let k = 0; k < n; k++) out[k] = d[idx[k]!] ?? nv;
-      return { name: c.name, type: c.type, data: out };
-    }),
+    // each column is copied when something reads it: a `where` over a wide table followed by a
+    // summarize of two columns copies two (idx is never changed once a table is made from it)
+    cols: t.cols.map((c) =>
+      lazyColumn(c.name, c.type, () => {
+        const d = c.data;
+        const nv = nullOf(c.type);
+        const out = new Array<Val>(n);
+        for (let k = 0; k < n; k++) out[k] = d[idx[k]!] ?? nv;
+        return out;
+      }),
+    ),
   };
+}
+
+/** A column whose values are made on first read. */
+function lazyColumn(name: string, type: KType, make: () => Val[]): Column {
+  let data: Val[] | null = null;
+  return {
+    name,
+    type,
+    get data() {
+      return (data ??= make());
+    },
+    set data(v: Val[]) {
+      data = v;
+    },
+  };
+}
+
+/** Column c under another name, without reading its values (they may not be made yet). */
+function renamed(c: Column, name: string): Column {
+  return c.name === name ? c : lazyColumn(name, c.type, () => c.data);
 }
 
 function fail(msg: string): never {
@@ -887,7 +911,7 @@ export function applyOp(op: Op, t: Table, env: Env): Table {
     }
     case 'project-rename': {
       const map = new Map(op.pairs.map((p) => [p.from, p.to]));
-      return { cols: t.cols.map((c) => (map.has(c.name) ? { ...c, name: map.get(c.name)! } : c)), n: t.n };
+      return { cols: t.cols.map((c) => (map.has(c.name) ? renamed(c, map.get(c.name)!) : c)), n: t.n };
     }
     case 'summarize':
       return summarize(op, t, env);
@@ -1269,11 +1293,11 @@ function renameTo(t: Table, out: Col[]): Table {
         let k = 1;
         while (seen.has(name)) name = c.name + k++;
         seen.add(name);
-        return { ...c, name };
+        return renamed(c, name);
       }),
     };
   }
-  return { n: t.n, cols: t.cols.map((c, i) => ({ ...c, name: out[i]!.name })) };
+  return { n: t.n, cols: t.cols.map((c, i) => renamed(c, out[i]!.name)) };
 }
 
 // ---- mv-expand / mv-apply
