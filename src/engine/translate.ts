@@ -1,6 +1,6 @@
 // The one engine module that reads the Bridge.NET syntax tree of Kusto.Language; it produces the
 // plain IR of ir.ts. Built-ins are recognised by the analyzer's symbols, never by name alone.
-import { analyzedTree, builtinTables, lineCol, type SchemaEnv } from '../kql/kusto.js';
+import { analyzedTree, asimParserOf, builtinTables, lineCol, type SchemaEnv } from '../kql/kusto.js';
 import { UserError } from '../diagnostics.js';
 import { SCALARS } from './scalars.js';
 import { AGGS } from './aggregates.js';
@@ -254,6 +254,16 @@ export class Translator {
       return { k: 'watchlist', alias: this.expr(arg) };
     }
     if (this.builtinFns.has(sym)) return this.unsupported(`${name}()`, n);
+    const asim = asimParserOf(sym);
+    if (asim) {
+      // an ASIM parser: its expansion (asim.ts) reads the native table and applies the parameters it
+      // implements; a parameter it does not implement is rejected, never ignored
+      this.seps(n.ArgumentList?.Expressions).forEach((a: N, i: number) => {
+        const named = this.kind(a) === 'SimpleNamedExpression';
+        const p = named ? asim.params.find((x) => x.name === String(a.Name.SimpleName)) : asim.params[i];
+        if (p && !p.filter && !p.noEffect) this.unsupported(`${name} parameter ${p.name}`, a);
+      });
+    }
     const { binds, bodyNode } = this.expandCall(n);
     const saved = this.callSite;
     this.callSite = this.callSite ?? n;

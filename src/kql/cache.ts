@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { analyze, format, type Analysis, type SchemaEnv } from './kusto.js';
-import { TABLE_COLUMNS } from './tables.js';
+import { analyze, format, KNOWN_TABLE_COLUMNS, type Analysis, type SchemaEnv } from './kusto.js';
+import { ASIM_PARSERS } from './asim.js';
 
 const CACHE_FORMAT = 1;
 
@@ -29,7 +29,7 @@ interface Store {
 export class KqlCache {
   private store: Store;
   private dirty = false;
-  private readonly key = sha(JSON.stringify([CACHE_FORMAT, kustoVersion(), TABLE_COLUMNS]));
+  private readonly key = sha(JSON.stringify([CACHE_FORMAT, kustoVersion(), KNOWN_TABLE_COLUMNS, ASIM_PARSERS]));
   hits = 0;
   misses = 0;
 

@@ -3,6 +3,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TABLE_COLUMNS } from './tables.js';
+import { ASIM_PARSERS, ASIM_TABLE_COLUMNS, asimBody, asimParameterList, type AsimParser } from './asim.js';
+
+/** Every table sessionguard knows: the Log Analytics tables and the ASIM native tables. */
+export const KNOWN_TABLE_COLUMNS: Record<string, string> = { ...TABLE_COLUMNS, ...ASIM_TABLE_COLUMNS };
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
@@ -73,7 +77,7 @@ const HIDDEN_COLUMNS: KqlColumn[] = [
 
 export function builtinTables(): Record<string, KqlColumn[]> {
   const out: Record<string, KqlColumn[]> = {};
-  for (const [name, spec] of Object.entries(TABLE_COLUMNS)) {
+  for (const [name, spec] of Object.entries(KNOWN_TABLE_COLUMNS)) {
     const cols = spec.split(' ').map((p) => {
       const i = p.lastIndexOf(':');
       return { name: p.slice(0, i), type: p.slice(i + 1) };
@@ -96,6 +100,13 @@ function schemaText(cols: KqlColumn[]): string {
 }
 
 const globalsCache = new WeakMap<object, Any>();
+/** The ASIM parser each declared ASIM function symbol calls. */
+const asimSymbols = new WeakMap<object, AsimParser>();
+
+/** The ASIM parser a function symbol of the analyzed tree calls (for the engine's translator). */
+export function asimParserOf(symbol: unknown): AsimParser | undefined {
+  return symbol && typeof symbol === 'object' ? asimSymbols.get(symbol) : undefined;
+}
 const defaultEnv: SchemaEnv = {};
 
 function globalsFor(env: SchemaEnv): Any {
@@ -121,6 +132,15 @@ function globalsFor(env: SchemaEnv): Any {
     [new S.Parameter.$ctor2('watchlistAlias', S.ScalarTypes.String)],
   );
   members.push(getWatchlist);
+  // ASIM unifying parsers (asim.ts): database functions over their native table, when it is known
+  for (const p of ASIM_PARSERS) {
+    if (!tables[p.table]) continue;
+    for (const name of p.names) {
+      const f = new S.FunctionSymbol.$ctor16(name, asimParameterList(p), asimBody(p), null);
+      asimSymbols.set(f, p);
+      members.push(f);
+    }
+  }
   const db = new S.DatabaseSymbol.$ctor1('sentinel', members, false);
   const globals = k.GlobalState.Default.WithDatabase(db);
   globalsCache.set(env, globals);
@@ -182,27 +202,72 @@ function parseAndAnalyze(text: string, env: SchemaEnv): Any {
   return code;
 }
 
+/**
+ * The analyzer's diagnostics, with one report dropped and ASIM argument types checked.
+ * - Dropped: KS107 "A value of type string expected" on the argument of todynamic()/parse_json() when
+ *   that argument is dynamic. Kusto.Language 12.4.1 declares a string parameter, while the service
+ *   accepts a dynamic value and returns it as is (Sentinel rules pass `toscalar(... make_list())`).
+ * - Added: Kusto.Language does not check the argument types of database functions; an argument of an
+ *   ASIM parser whose type is not the declared parameter's is an error (code ASIM1).
+ */
+function diagnosticsOf(code: Any): KqlDiagnostic[] {
+  const k = load();
+  const Syn = k.Syntax;
+  const dynArgs = new Set<number>();
+  const extra: KqlDiagnostic[] = [];
+  const typeOf = (e: Any): string | null => {
+    const t = e?.ResultType;
+    if (!t || !t.IsScalar) return null;
+    const n = String(t.Name);
+    if (n === 'unknown' || n === 'error') return null;
+    return n.startsWith('dynamic') ? 'dynamic' : n;
+  };
+  Syn.SyntaxElement.WalkElements(
+    code.Syntax,
+    (e: Any) => {
+      if (e.IsToken || e.Kind !== Syn.SyntaxKind.FunctionCallExpression) return;
+      const name: string = e.Name?.SimpleName ?? '';
+      const args = list(e.ArgumentList?.Expressions).map((x: Any) => x.Element);
+      if ((name === 'todynamic' || name === 'parse_json' || name === 'parsejson') && args.length === 1 && typeOf(args[0]) === 'dynamic') dynArgs.add(args[0].TextStart);
+      const p = asimParserOf(e.ReferencedSymbol);
+      if (!p) return;
+      args.forEach((a: Any, i: number) => {
+        const named = a.Kind === Syn.SyntaxKind.SimpleNamedExpression;
+        const param = named ? p.params.find((x) => x.name === String(a.Name.SimpleName)) : p.params[i];
+        const t = typeOf(named ? a.Expression : a);
+        if (!param || !t || t === param.type) return;
+        extra.push({ start: a.TextStart, length: a.Width, code: 'ASIM1', severity: 'error', message: `${name}: parameter ${param.name} takes a ${param.type} value, not ${t}` });
+      });
+    },
+    null,
+    null,
+  );
+  const own: KqlDiagnostic[] = list(code.GetDiagnostics())
+    .filter((d: Any) => d.Severity === 'Error' || d.Severity === 'Warning')
+    .filter((d: Any) => !(d.Code === 'KS107' && dynArgs.has(d.Start)))
+    .map((d: Any) => ({
+      start: d.Start,
+      length: d.Length,
+      code: d.Code,
+      severity: d.Severity === 'Error' ? ('error' as const) : ('warning' as const),
+      message: d.Message,
+    }));
+  return [...own, ...extra].sort((a, b) => a.start - b.start);
+}
+
 /** Parses and analyzes a query against the table schemas. */
 export function analyze(text: string, env: SchemaEnv = defaultEnv): Analysis {
   const k = load();
   try {
     const code = parseAndAnalyze(text, env);
-    const diagnostics: KqlDiagnostic[] = list(code.GetDiagnostics())
-      .filter((d: Any) => d.Severity === 'Error' || d.Severity === 'Warning')
-      .map((d: Any) => ({
-        start: d.Start,
-        length: d.Length,
-        code: d.Code,
-        severity: d.Severity === 'Error' ? 'error' : 'warning',
-        message: d.Message,
-      }));
+    const diagnostics = diagnosticsOf(code);
     const S = k.Symbols;
     const Syn = k.Syntax;
     const tableRefs: TableRef[] = [];
     const tables: string[] = [];
     const watchlists: string[] = [];
     let callsIngestionTime = false;
-    const known = new Set(Object.keys(env.tables ?? TABLE_COLUMNS));
+    const known = new Set(Object.keys(env.tables ?? KNOWN_TABLE_COLUMNS));
     Syn.SyntaxElement.WalkElements(
       code.Syntax,
       (e: Any) => {
@@ -307,9 +372,7 @@ export function analyzedTree(text: string, env: SchemaEnv = defaultEnv): Analyze
   const k = load();
   try {
     const code = parseAndAnalyze(text, env);
-    const diagnostics: KqlDiagnostic[] = list(code.GetDiagnostics())
-      .filter((d: Any) => d.Severity === 'Error')
-      .map((d: Any) => ({ start: d.Start, length: d.Length, code: d.Code, severity: 'error' as const, message: d.Message }));
+    const diagnostics = diagnosticsOf(code).filter((d) => d.severity === 'error');
     return { code, kusto: k, bridge: B, diagnostics };
   } catch (e) {
     rethrow(e);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { checkSchema, suggest } from '../rules/check.js';
-import { TABLE_COLUMNS } from '../kql/tables.js';
+import { KNOWN_TABLE_COLUMNS as TABLE_COLUMNS } from '../kql/kusto.js';
 import type { Rule } from '../rules/model.js';
 import { positionOf, readYamlFile, type Path, type YamlSource } from '../rules/source.js';
 
