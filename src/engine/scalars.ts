@@ -773,10 +773,20 @@ export const SCALARS: Record<string, Impl> = {
   },
   now: (a, ctx) => {
     const off = a[0] ? ticks(a[0]) : () => 0n;
+    // a constant offset (the usual case) is added once, not as a new BigInt per row
+    if (!a[0] || a[0].isConst) {
+      const v = ctx.now + (off(0) ?? 0n);
+      return () => v;
+    }
     return (i) => ctx.now + (off(i) ?? 0n);
   },
   ago: (a, ctx) => {
     const d = ticks(a[0]!);
+    if (a[0]!.isConst) {
+      const x = d(0);
+      const v = x === null ? null : ctx.now - x;
+      return () => v;
+    }
     return (i) => {
       const x = d(i);
       return x === null ? null : ctx.now - x;

@@ -25,6 +25,13 @@ describe('datetime and timespan', () => {
   it('now() and ago() use the evaluation time', async () => {
     expect(await value('print now()')).toBe(formatDatetime(NOW));
     expect(await value('print ago(1d)')).toBe('2024-01-09T12:00:00Z');
+    expect(await value('print now(-2h)')).toBe('2024-01-10T10:00:00Z');
+    // offsets that differ by row (not folded into one value)
+    expect(await rows('range h from 1 to 3 step 1 | project a = ago(h * 1h), b = now(h * 1d)')).toEqual([
+      ['2024-01-10T11:00:00Z', '2024-01-11T12:00:00Z'],
+      ['2024-01-10T10:00:00Z', '2024-01-12T12:00:00Z'],
+      ['2024-01-10T09:00:00Z', '2024-01-13T12:00:00Z'],
+    ]);
   });
 
   it('between is inclusive; startofday, endofday, datetime_diff, format_datetime', async () => {
