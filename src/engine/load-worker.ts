@@ -471,29 +471,12 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
         case 'dynamic':
           a.codes.push(vs < 0 || c === 110 ? -1 : a.dict.code(b, vs, ve));
           break;
-        case 'datetime': {
-          if (vs < 0 || c === 110) {
-            a.ticks.push(NULLT);
-            break;
-          }
-          if (c !== 34) {
-            why = 'a datetime cell that is not text';
-            return 0;
-          }
-          const v = bare ? b.toString('utf8', vs + 1, ve - 1) : (JSON.parse(b.toString('utf8', vs, ve)) as string);
-          if (v === '') a.ticks.push(NULLT);
-          else if (!a.ticks.pushIso(v)) {
-            a.other.push({ row: n, raw: v });
-            a.ticks.push(OTHERT);
-          }
+        case 'datetime':
+          if (!pushTime(a, vs < 0 ? undefined : c === 110 ? null : bare ? b.toString('utf8', vs + 1, ve - 1) : JSON.parse(b.toString('utf8', vs, ve)))) return 0;
           break;
-        }
-        case 'raw': {
-          const v = vs < 0 ? undefined : c === 110 ? null : JSON.parse(b.toString('utf8', vs, ve));
-          if (a.firstLine === 0 && v !== undefined && v !== null) a.firstLine = line;
-          a.values.push(v);
+        case 'raw':
+          pushRaw(a, vs < 0 ? undefined : c === 110 ? null : JSON.parse(b.toString('utf8', vs, ve)));
           break;
-        }
         default:
           break;
       }
@@ -502,6 +485,22 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
     return 1;
   };
 
+  /** Appends a datetime cell (text the fast path cannot read is left to the main thread); false to give up. */
+  const pushTime = (a: Extract<Acc, { kind: 'datetime' }>, v: unknown): boolean => {
+    if (v === undefined || v === null || v === '') a.ticks.push(NULLT);
+    else if (typeof v !== 'string') {
+      why = 'a datetime cell that is not text';
+      return false;
+    } else if (!a.ticks.pushIso(v)) {
+      a.other.push({ row: n, raw: v });
+      a.ticks.push(OTHERT);
+    }
+    return true;
+  };
+  const pushRaw = (a: Extract<Acc, { kind: 'raw' }>, v: unknown): void => {
+    if (a.firstLine === 0 && v !== undefined && v !== null) a.firstLine = line;
+    a.values.push(v);
+  };
   /** A cell of a string column, as the one-thread reader converts it. */
   const text = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   /** Mostly distinct values (addresses, ids): the dictionary only costs, keep the values. */
@@ -542,20 +541,11 @@ export function parseRange(job: RangeJob, fs: typeof import('node:fs')): { resul
           a.codes.push(a.dict.codeOf(JSON.stringify(v)));
           break;
         }
-        case 'datetime': {
-          if (v === undefined || v === null || v === '') a.ticks.push(NULLT);
-          else if (typeof v !== 'string') {
-            why = 'a datetime cell that is not text';
-            return false;
-          } else if (!a.ticks.pushIso(v)) {
-            a.other.push({ row: n, raw: v });
-            a.ticks.push(OTHERT);
-          }
+        case 'datetime':
+          if (!pushTime(a, v)) return false;
           break;
-        }
         case 'raw':
-          if (a.firstLine === 0 && v !== undefined && v !== null) a.firstLine = line;
-          a.values.push(v);
+          pushRaw(a, v);
           break;
         default:
           break;
