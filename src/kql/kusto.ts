@@ -210,7 +210,9 @@ function parseAndAnalyze(text: string, env: SchemaEnv): Any {
  * - Added: Kusto.Language does not check the argument types of database functions; an argument of an
  *   ASIM parser whose type is not the declared parameter's is an error (code ASIM1).
  */
-function diagnosticsOf(code: Any): KqlDiagnostic[] {
+const ASIM_CALL_OR_TODYNAMIC = new RegExp(`\\b(todynamic|parse_?json|${ASIM_PARSERS.flatMap((p) => p.names).join('|')})\\b`, 'i');
+
+function diagnosticsOf(code: Any, text: string): KqlDiagnostic[] {
   const k = load();
   const Syn = k.Syntax;
   const dynArgs = new Set<number>();
@@ -222,7 +224,8 @@ function diagnosticsOf(code: Any): KqlDiagnostic[] {
     if (n === 'unknown' || n === 'error') return null;
     return n.startsWith('dynamic') ? 'dynamic' : n;
   };
-  Syn.SyntaxElement.WalkElements(
+  // the walk only matters for the calls it looks at (most rules have none)
+  if (ASIM_CALL_OR_TODYNAMIC.test(text)) Syn.SyntaxElement.WalkElements(
     code.Syntax,
     (e: Any) => {
       if (e.IsToken || e.Kind !== Syn.SyntaxKind.FunctionCallExpression) return;
@@ -260,7 +263,7 @@ export function analyze(text: string, env: SchemaEnv = defaultEnv): Analysis {
   const k = load();
   try {
     const code = parseAndAnalyze(text, env);
-    const diagnostics = diagnosticsOf(code);
+    const diagnostics = diagnosticsOf(code, text);
     const S = k.Symbols;
     const Syn = k.Syntax;
     const tableRefs: TableRef[] = [];
@@ -372,7 +375,7 @@ export function analyzedTree(text: string, env: SchemaEnv = defaultEnv): Analyze
   const k = load();
   try {
     const code = parseAndAnalyze(text, env);
-    const diagnostics = diagnosticsOf(code).filter((d) => d.severity === 'error');
+    const diagnostics = diagnosticsOf(code, text).filter((d) => d.severity === 'error');
     return { code, kusto: k, bridge: B, diagnostics };
   } catch (e) {
     rethrow(e);
